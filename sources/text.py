@@ -1,0 +1,120 @@
+"""The one Arabic/English text path: normalisation for matching, language detection, tokenisation.
+
+BM25, chunking and the evaluation metrics all go through these functions, so an Arabic word is
+matched the same way everywhere. Normalisation is for *matching only*: displayed text (passages,
+quotes, answers) is never altered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+NORMALISER_VERSION = 1
+
+Language = Literal["ar", "en", "mixed", "unknown"]
+
+# Harakat, tanwin, shadda, sukun, superscript alef, Quranic annotation marks, and tatweel.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
+_CHAR_MAP = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ئ": "ي",
+    "ة": "ه",
+    "ؤ": "و",
+    "ک": "ك",
+    # Arabic-Indic and Eastern Arabic-Indic digits → ASCII digits, so "٦٧٨" matches "678".
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+    "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "\ufeff": "",
+})
+
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Longest first: the definite article with a conjunction or preposition glued to it.
+_AR_PREFIXES = ("وبال", "وكال", "فبال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال")
+_AR_MIN_STEM = 2
+
+_EN_STOPWORDS = frozenset(
+    "a an and are as at be been but by did do does for from had has have how i in is it its of on or "
+    "that the their there these they this to was were what when where which who whom whose why will "
+    "with would you your".split()
+)
+_AR_STOPWORDS = frozenset(
+    "في من على الى الي عن مع ما ماذا متى اين كيف كم هل هو هي هم هن انا نحن انت ذلك تلك هذا هذه "
+    "التي الذي الذين او ام ثم لم لن قد كان كانت يكون تكون و ف ب ل ك ان لا بين كل بعد قبل عند".split()
+)
+
+
+def normalize(text: str) -> str:
+    """Normalise for matching: NFKC, Arabic diacritics and tatweel removed, alef/ya/ta-marbuta
+    forms unified, Arabic digits to ASCII, lower-case. Never use the result for display."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ARABIC_MARKS.sub("", text)
+    return text.translate(_CHAR_MAP).casefold()
+
+
+def detect_language(text: str, *, threshold: float = 0.8) -> Language:
+    """``ar`` or ``en`` when at least ``threshold`` of the letters are of that script,
+    ``mixed`` when both scripts are present below that, ``unknown`` when there are no letters."""
+    ar = len(_ARABIC_LETTER.findall(text))
+    en = len(_LATIN_LETTER.findall(text))
+    total = ar + en
+    if total == 0:
+        return "unknown"
+    if ar / total >= threshold:
+        return "ar"
+    if en / total >= threshold:
+        return "en"
+    return "mixed"
+
+
+def is_arabic_word(word: str) -> bool:
+    return bool(_ARABIC_LETTER.match(word))
+
+
+def strip_arabic_prefix(word: str) -> str:
+    """Remove one clitic-plus-article prefix (ال وال بال كال فال لل …) from a *normalised* word,
+    keeping at least two letters of stem."""
+    for prefix in _AR_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= _AR_MIN_STEM:
+            return word[len(prefix):]
+    return word
+
+
+@lru_cache(maxsize=1)
+def _english_stemmer():
+    try:
+        import Stemmer  # PyStemmer
+    except ImportError:  # pragma: no cover - PyStemmer is a core dependency
+        from sources.errors import MissingDependencyError
+
+        raise MissingDependencyError("English stemming needs PyStemmer.", "pip install PyStemmer") from None
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens (letters and digits), no prefix stripping, no stop-word removal."""
+    return _WORD.findall(normalize(text))
+
+
+def tokenize(text: str, *, stem: bool = False, stopwords: bool = False) -> list[str]:
+    """Tokens for lexical matching (BM25): normalised words, Arabic article/clitic prefixes
+    stripped, English lower-cased and optionally Snowball-stemmed, optionally stop words dropped."""
+    out: list[str] = []
+    latin: list[int] = []
+    for word in words(text):
+        if stopwords and (word in _EN_STOPWORDS or word in _AR_STOPWORDS):
+            continue
+        if is_arabic_word(word):
+            word = strip_arabic_prefix(word)
+        elif stem and word.isascii() and word.isalpha():
+            latin.append(len(out))
+        out.append(word)
+    if latin:
+        stemmed = _english_stemmer().stemWords([out[i] for i in latin])
+        for i, s in zip(latin, stemmed):
+            out[i] = s
+    return out

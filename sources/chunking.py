@@ -3,7 +3,7 @@
 A document is cut into sentences (Arabic ``؟ ؛`` and ``. ! ?``, line breaks), sentences are packed
 into passages up to ``max_tokens`` embedder tokens, and consecutive passages overlap by up to
 ``overlap_tokens`` of whole sentences. A heading always starts a new passage and is remembered as
-the heading of the passages under it. Every passage's text is the document's text between its
+the heading of the passages under it; a page break (PDF) starts a new passage too. Every passage's text is the document's text between its
 ``start`` and ``end`` offsets, untouched; nothing but whitespace falls between passages.
 """
 
@@ -145,7 +145,12 @@ def chunk(doc: Document, config: ChunkConfig = ChunkConfig(), count: TokenCounte
         if current and fresh:
             groups.append((list(current), current_heading))
 
+    page = None
     for unit in units:
+        unit_page = doc.page_at(unit.start)
+        if unit_page != page:  # a passage never spans a page break (citations name one page)
+            flush()
+            current, tokens, fresh, page = [], 0, 0, unit_page
         if unit.heading:
             continues_heading = bool(current) and all(u.heading for u in current) \
                 and tokens + unit.tokens <= config.max_tokens

@@ -57,10 +57,14 @@ def normalize(text: str) -> str:
 
 
 def detect_language(text: str, *, threshold: float = 0.8) -> Language:
-    """``ar`` or ``en`` when at least ``threshold`` of the letters are of that script,
-    ``mixed`` when both scripts are present below that, ``unknown`` when there are no letters."""
-    ar = len(_ARABIC_LETTER.findall(text))
-    en = len(_LATIN_LETTER.findall(text))
+    """``ar`` or ``en`` when at least ``threshold`` of the words are in that script, ``mixed``
+    when both scripts are present below that, ``unknown`` when there are no words with letters."""
+    ar = en = 0
+    for word in _WORD.findall(text):
+        if _ARABIC_LETTER.search(word):
+            ar += 1
+        elif _LATIN_LETTER.search(word):
+            en += 1
     total = ar + en
     if total == 0:
         return "unknown"

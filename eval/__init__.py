@@ -1,0 +1,1 @@
+"""Bayyina's evaluation harness. It uses only the public API (``qa``)."""

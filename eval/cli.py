@@ -1,0 +1,58 @@
+"""``bayyina eval …`` subcommands, plugged into the CLI through the ``bayyina.commands`` entry point."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from eval.datasets import load_squad
+from eval.retrieval import corpus_index, evaluate_retrieval
+
+
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    import qa
+
+    questions_set = load_squad(args.squad)
+    corpora = [load_squad(c) for c in args.corpus] if args.corpus else [questions_set]
+    embedder = qa.load_embedder(args.embedder)
+    config = qa.IndexConfig(lang_quota=args.lang_quota)
+    index = corpus_index(corpora, embedder, config, progress=not args.json)
+    questions = [q for q in questions_set.questions if not q.impossible]
+    if args.limit:
+        questions = questions[: args.limit]
+    results = [evaluate_retrieval(index, questions, mode=m, progress=not args.json) for m in args.mode]
+    if args.json:
+        out = [r.to_dict() for r in results]
+        print(json.dumps(out[0] if len(out) == 1 else out, ensure_ascii=False, indent=2))
+        return 0
+    corpus_names = ", ".join(args.corpus) if args.corpus else args.squad
+    print(f"questions: {args.squad} ({len(questions)})   corpus: {corpus_names} ({len(index)} passages)")
+    print(f"{'mode':8} {'R@1':>7} {'R@5':>7} {'R@10':>7} {'MRR@10':>7}" + ("  other-lang@5" if results and
+                                                                         results[0].other_language_at5 is not None else ""))
+    for r in results:
+        line = f"{r.mode:8} {r.recall[1]:7.3f} {r.recall[5]:7.3f} {r.recall[10]:7.3f} {r.mrr10:7.3f}"
+        if r.other_language_at5 is not None:
+            line += f"  {r.other_language_at5:12.3f}"
+        print(line)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="benchmarks").add_subparsers(dest="eval_command", required=True)
+    p = ev.add_parser("retrieval", help="recall@k / MRR of passage retrieval on a SQuAD-format file")
+    p.add_argument("--squad", required=True, metavar="FILE", help="questions (SQuAD v1/v2 JSON)")
+    p.add_argument("--corpus", action="append", metavar="FILE",
+                   help="paragraphs to search (repeatable; default: the --squad file's own paragraphs)")
+    p.add_argument("--mode", action="append", choices=("hybrid", "dense", "bm25"),
+                   help="retrieval mode (repeatable; default hybrid)")
+    p.add_argument("--lang-quota", type=int, default=1, help="per-language quota in mixed corpora (0 = off)")
+    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    p.add_argument("--embedder", default=None, metavar="NAME")
+    p.add_argument("--json", action="store_true", help="print JSON (keys recall@1, recall@5, recall@10, mrr@10, n)")
+    p.set_defaults(func=lambda a: cmd_eval_retrieval(_with_modes(a)))
+
+
+def _with_modes(args: argparse.Namespace) -> argparse.Namespace:
+    if not args.mode:
+        args.mode = ["hybrid"]
+    return args

@@ -1,0 +1,92 @@
+"""Benchmark datasets in SQuAD v1/v2 format (XQuAD, ARCD, MLQA, …), validated on load."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa import BayyinaError, Document
+
+
+class DatasetError(BayyinaError):
+    """A benchmark file is missing or malformed; the message names the first bad record."""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    id: str          # "<title>#<index in article>", the same across parallel XQuAD files
+    title: str
+    context: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    paragraph_id: str
+    impossible: bool = False
+
+
+@dataclass(frozen=True)
+class SquadDataset:
+    path: str
+    language: str
+    paragraphs: tuple[Paragraph, ...]
+    questions: tuple[Question, ...]
+
+    def documents(self) -> list[Document]:
+        """One document per paragraph, its source ``<language>:<paragraph id>``."""
+        return [Document(source=f"{self.language}:{p.id}", text=p.context, kind="squad") for p in self.paragraphs]
+
+
+def paragraph_of(source: str) -> str:
+    """The paragraph id of a document source made by ``SquadDataset.documents``."""
+    return source.split(":", 1)[1] if ":" in source else source
+
+
+def load_squad(path: str | Path, language: str | None = None) -> SquadDataset:
+    """Read and validate a SQuAD-format JSON file. ``language`` defaults to the suffix of
+    ``name.<lang>.json`` (``xquad.ar.json`` → ``ar``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"{p}: no such file; give the path of a SQuAD-format JSON file.")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{p}: not valid UTF-8 JSON ({exc}).") from None
+    if language is None:
+        parts = p.name.split(".")
+        language = parts[-2] if len(parts) >= 3 else "xx"
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DatasetError(f"{p}: expected an object with a 'data' list (SQuAD format).")
+    paragraphs: list[Paragraph] = []
+    questions: list[Question] = []
+    for ai, article in enumerate(data["data"]):
+        where = f"{p}: data[{ai}]"
+        if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
+            raise DatasetError(f"{where}: expected an object with a 'paragraphs' list.")
+        title = str(article.get("title", f"article{ai}"))
+        for pi, para in enumerate(article["paragraphs"]):
+            pw = f"{where}.paragraphs[{pi}]"
+            if not isinstance(para, dict) or not isinstance(para.get("context"), str) or not para["context"].strip():
+                raise DatasetError(f"{pw}: expected an object with a non-empty 'context' string.")
+            pid = f"{title}#{pi}"
+            paragraphs.append(Paragraph(pid, title, para["context"]))
+            for qi, qa in enumerate(para.get("qas", [])):
+                qw = f"{pw}.qas[{qi}]"
+                if not isinstance(qa, dict) or not isinstance(qa.get("question"), str) or "id" not in qa:
+                    raise DatasetError(f"{qw}: expected an object with 'id' and 'question'.")
+                impossible = bool(qa.get("is_impossible", False))
+                answers = qa.get("answers", [])
+                if not isinstance(answers, list) or not all(isinstance(a, dict) and isinstance(a.get("text"), str)
+                                                            for a in answers):
+                    raise DatasetError(f"{qw} (id {qa['id']}): 'answers' must be a list of objects with 'text'.")
+                if not answers and not impossible:
+                    raise DatasetError(f"{qw} (id {qa['id']}): no answers and not marked is_impossible.")
+                questions.append(Question(str(qa["id"]), qa["question"], tuple(a["text"] for a in answers),
+                                          pid, impossible))
+    if not paragraphs:
+        raise DatasetError(f"{p}: the file has no paragraphs.")
+    return SquadDataset(str(p), language, tuple(paragraphs), tuple(questions))

@@ -1,0 +1,322 @@
+"""``Index``: passages, their FAISS vectors and BM25, searched together and fused.
+
+Build, add, remove, search, save and load. Adding a source whose content hash is unchanged is a
+no-op; adding a changed one replaces it; the result equals a full rebuild of the same sources.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from index import store
+from index.dense import DenseIndex, IndexKind, resolve_kind
+from index.embed import Embedder
+from index.fusion import RRF_K, reciprocal_rank_fusion
+from index.sparse import SparseIndex
+from index.types import AddReport, Hit, IndexInfo, SearchMode, SourceInfo
+from sources.chunking import ChunkConfig, chunk
+from sources.errors import BayyinaError, IndexError_
+from sources.loaders import Skipped, load_paths
+from sources.text import NORMALISER_VERSION
+from sources.types import Document, Passage
+
+logger = logging.getLogger(__name__)
+
+_QUOTA_LANGS = ("ar", "en")
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How passages are cut and searched.
+
+    ``candidates``: how deep each side (dense, BM25) is read before fusion.
+    ``lang_quota``: in a corpus with passages in several languages, at least this many of the
+    top ``k`` hits of every language (the best dense ones of it), so a question also finds
+    passages written in the other language. 0 turns it off.
+    """
+
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    dense_kind: IndexKind = "auto"
+    rrf_k: int = RRF_K
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    candidates: int = 50
+    lang_quota: int = 1
+
+    def to_dict(self) -> dict:
+        return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,
+                "dense_kind": self.dense_kind, "rrf_k": self.rrf_k, "dense_weight": self.dense_weight,
+                "bm25_weight": self.bm25_weight, "candidates": self.candidates, "lang_quota": self.lang_quota}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "IndexConfig":
+        return cls(chunk=ChunkConfig(int(d["max_tokens"]), int(d["overlap_tokens"])),
+                   dense_kind=d.get("dense_kind", "auto"), rrf_k=int(d.get("rrf_k", RRF_K)),
+                   dense_weight=float(d.get("dense_weight", 1.0)), bm25_weight=float(d.get("bm25_weight", 1.0)),
+                   candidates=int(d.get("candidates", 50)), lang_quota=int(d.get("lang_quota", 1)))
+
+
+class Index:
+    """A hybrid dense + BM25 index over passages. Construct empty with ``Index(embedder)`` or
+    ``Index.load(folder, embedder)``."""
+
+    def __init__(self, embedder: Embedder, config: IndexConfig | None = None) -> None:
+        self.embedder = embedder
+        self.config = config or IndexConfig()
+        self._passages: list[Passage] = []
+        self._sources: dict[str, SourceInfo] = {}
+        self._dense = DenseIndex(embedder.dim, resolve_kind(self.config.dense_kind, 0))
+        self._sparse = SparseIndex()
+        self._lang_rows: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return tuple(self._passages)
+
+    @property
+    def sources(self) -> tuple[SourceInfo, ...]:
+        return tuple(self._sources.values())
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    def info(self) -> IndexInfo:
+        langs: dict[str, int] = {}
+        for p in self._passages:
+            langs[p.lang] = langs.get(p.lang, 0) + 1
+        return IndexInfo(
+            embedder=self.embedder.name, dim=self.embedder.dim, dense_kind=self._dense.kind,
+            passages=len(self._passages), sources=self.sources, languages=dict(sorted(langs.items())),
+            format_version=store.FORMAT_VERSION, normaliser_version=NORMALISER_VERSION,
+            max_tokens=self.config.chunk.max_tokens, overlap_tokens=self.config.chunk.overlap_tokens)
+
+    # ------------------------------------------------------------------ changing
+
+    def add_documents(self, documents: Iterable[Document], *, progress: bool = False) -> AddReport:
+        """Chunk, embed and index documents. Unchanged sources are skipped, changed ones replaced."""
+        added: list[str] = []
+        replaced: list[str] = []
+        unchanged: list[str] = []
+        new_docs: list[Document] = []
+        seen: set[str] = set()
+        for doc in documents:
+            if doc.source in seen:
+                raise BayyinaError(f"Source {doc.source!r} is given twice in one add; give each source once.")
+            seen.add(doc.source)
+            old = self._sources.get(doc.source)
+            if old is not None and old.content_hash == doc.content_hash:
+                unchanged.append(doc.source)
+                continue
+            (replaced if old is not None else added).append(doc.source)
+            new_docs.append(doc)
+        if not new_docs:
+            return AddReport(unchanged=tuple(unchanged))
+
+        count = self.embedder.count_tokens
+        chunks: list[tuple[Document, list[Passage]]] = [(d, chunk(d, self.config.chunk, count)) for d in new_docs]
+        new_passages = [p for _, ps in chunks for p in ps]
+        vectors = self.embedder.embed_passages([p.text for p in new_passages], progress=progress)
+
+        # Only now, with all the work done, change the index (a failure above changes nothing).
+        if replaced:
+            self._drop_sources(set(replaced))
+        self._dense.add(vectors)
+        self._passages.extend(new_passages)
+        for doc, ps in chunks:
+            self._sources[doc.source] = SourceInfo(doc.source, doc.kind, doc.content_hash, len(ps))
+        self._after_change()
+        return AddReport(added=tuple(added), replaced=tuple(replaced), unchanged=tuple(unchanged),
+                         passages_added=len(new_passages))
+
+    def add_paths(self, paths: Iterable[str | Path], *, progress: bool = False) -> AddReport:
+        """Load files and folders and add them; unreadable files are reported, not raised."""
+        report = load_paths(paths)
+        result = self.add_documents(report.documents, progress=progress)
+        return replace(result, skipped=result.skipped + report.skipped)
+
+    def remove_source(self, source: str) -> int:
+        """Remove every passage of ``source``; return how many were removed."""
+        if source not in self._sources:
+            known = ", ".join(sorted(self._sources)[:10]) or "(none)"
+            raise BayyinaError(f"Source {source!r} is not in the index; indexed sources: {known}.")
+        before = len(self._passages)
+        self._drop_sources({source})
+        self._after_change()
+        return before - len(self._passages)
+
+    def _drop_sources(self, sources: set[str]) -> None:
+        keep = [i for i, p in enumerate(self._passages) if p.source not in sources]
+        self._dense = self._dense.keep(keep)
+        self._passages = [self._passages[i] for i in keep]
+        for s in sources:
+            self._sources.pop(s, None)
+
+    def _after_change(self) -> None:
+        wanted = resolve_kind(self.config.dense_kind, len(self._passages))
+        if wanted != self._dense.kind:
+            rebuilt = DenseIndex(self.embedder.dim, wanted)
+            rebuilt.add(self._dense.vectors())
+            self._dense = rebuilt
+        self._sparse = SparseIndex.build([p.text for p in self._passages])
+        self._index_languages()
+
+    def _index_languages(self) -> None:
+        rows: dict[str, list[int]] = {}
+        for i, p in enumerate(self._passages):
+            if p.lang in _QUOTA_LANGS:
+                rows.setdefault(p.lang, []).append(i)
+        self._lang_rows = {lang: np.asarray(r, dtype=np.int64) for lang, r in rows.items()}
+
+    # ------------------------------------------------------------------ searching
+
+    def search(self, query: str, k: int = 5, *, mode: SearchMode = "hybrid") -> tuple[Hit, ...]:
+        """The ``k`` best passages for ``query``."""
+        if not isinstance(query, str) or not query.strip():
+            raise BayyinaError("The search query is empty: give a question or some keywords.")
+        if k < 1:
+            raise BayyinaError(f"k={k} must be at least 1.")
+        if not self._passages:
+            return ()
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise BayyinaError(f"Search mode {mode!r} is unknown: use 'hybrid', 'dense' or 'bm25'.")
+        depth = max(self.config.candidates, k)
+        dense_scores: dict[int, float] = {}
+        bm25_scores: dict[int, float] = {}
+        qvec = None
+        if mode in ("hybrid", "dense"):
+            qvec = self.embedder.embed_queries([query])[0]
+            ds, dr = self._dense.search(qvec, depth)
+            dense_scores = dict(zip(dr.tolist(), ds.tolist()))
+        if mode in ("hybrid", "bm25"):
+            bs, br = self._sparse.search(query, depth)
+            bm25_scores = dict(zip(br.tolist(), bs.tolist()))
+
+        if mode == "dense":
+            ranked = list(dense_scores.items())
+        elif mode == "bm25":
+            ranked = list(bm25_scores.items())
+        else:
+            ranked = reciprocal_rank_fusion([list(dense_scores), list(bm25_scores)], k=self.config.rrf_k,
+                                            weights=[self.config.dense_weight, self.config.bm25_weight])
+        top = [row for row, _ in ranked[:k]]
+        score_of = dict(ranked)
+        if mode != "bm25" and qvec is not None and self.config.lang_quota > 0 and len(self._lang_rows) > 1:
+            top = self._apply_lang_quota(qvec, top, k, score_of, dense_scores)
+        return tuple(
+            Hit(passage=self._passages[row], score=float(score_of[row]), rank=rank, via=mode,
+                dense_score=dense_scores.get(row), bm25_score=bm25_scores.get(row))
+            for rank, row in enumerate(top, start=1))
+
+    def _apply_lang_quota(self, qvec: np.ndarray, top: list[int], k: int, score_of: dict[int, float],
+                          dense_scores: dict[int, float]) -> list[int]:
+        quota = min(self.config.lang_quota, max(k // len(self._lang_rows), 1))
+        top = list(top)
+        for lang, rows in self._lang_rows.items():
+            have = sum(1 for r in top if self._passages[r].lang == lang)
+            if have >= quota:
+                continue
+            ls, lr = self._dense.search(qvec, quota + len(top), rows=rows)
+            extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top][: quota - have]
+            for row, sim in extra:
+                if len(top) >= k:
+                    # Drop the lowest-ranked hit of the most represented language.
+                    counts: dict[str, int] = {}
+                    for r in top:
+                        counts[self._passages[r].lang] = counts.get(self._passages[r].lang, 0) + 1
+                    over = max(counts, key=lambda lg: counts[lg])
+                    victim = max(i for i, r in enumerate(top) if self._passages[r].lang == over)
+                    floor = score_of.get(top[victim], 0.0)
+                    top.pop(victim)
+                else:
+                    floor = min((score_of.get(r, 0.0) for r in top), default=0.0)
+                top.append(row)
+                score_of.setdefault(row, floor)
+                dense_scores.setdefault(row, sim)
+        return top
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, folder: str | Path) -> None:
+        """Write the index to ``folder`` atomically (see ``index.store``)."""
+        manifest = {
+            "format": store.FORMAT,
+            "format_version": store.FORMAT_VERSION,
+            "embedder": {"name": self.embedder.name, "dim": self.embedder.dim,
+                         "query_prompt": getattr(self.embedder, "query_prompt", ""),
+                         "passage_prompt": getattr(self.embedder, "passage_prompt", "")},
+            "normaliser_version": NORMALISER_VERSION,
+            "config": self.config.to_dict(),
+            "dense_kind": self._dense.kind,
+            "counts": {"passages": len(self._passages), "sources": len(self._sources)},
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+        def fill(tmp: Path) -> None:
+            self._dense.save(tmp / store.DENSE)
+            self._sparse.save(tmp / store.BM25)
+            with open(tmp / store.PASSAGES, "w", encoding="utf-8") as fh:
+                for p in self._passages:
+                    fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+            store.write_json(tmp / store.SOURCES, {
+                s.source: {"kind": s.kind, "content_hash": s.content_hash, "passages": s.passages}
+                for s in self._sources.values()})
+            store.write_json(tmp / store.MANIFEST, manifest)  # last: its presence marks a complete index
+
+        store.write_atomically(Path(folder), fill)
+
+    @staticmethod
+    def saved_embedder(folder: str | Path) -> str:
+        """The embedder name a saved index was built with."""
+        folder = store.resolve(Path(folder))
+        return str(store.read_manifest(folder).get("embedder", {}).get("name", ""))
+
+    @classmethod
+    def load(cls, folder: str | Path, embedder: Embedder) -> "Index":
+        """Load a saved index, refusing one built with another format version or embedder."""
+        folder = store.resolve(Path(folder))
+        manifest = store.read_manifest(folder)
+        store.check_embedder(folder, manifest, embedder.name, embedder.dim)
+        if manifest.get("normaliser_version") != NORMALISER_VERSION:
+            raise IndexError_(
+                f"{folder} was built with text normaliser version {manifest.get('normaliser_version')}, this "
+                f"Bayyina uses {NORMALISER_VERSION}: rebuild it with `bayyina index build`.")
+        obj = cls(embedder, IndexConfig.from_dict(manifest["config"]))
+        try:
+            with open(folder / store.PASSAGES, encoding="utf-8") as fh:
+                obj._passages = [Passage.from_dict(json.loads(line)) for line in fh if line.strip()]
+            sources = json.loads((folder / store.SOURCES).read_text(encoding="utf-8"))
+            obj._sources = {name: SourceInfo(name, v["kind"], v["content_hash"], int(v["passages"]))
+                            for name, v in sources.items()}
+            obj._dense = DenseIndex.load(folder / store.DENSE, embedder.dim)
+            obj._sparse = SparseIndex.load(folder / store.BM25, len(obj._passages))
+        except BayyinaError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexError_(f"{folder} is damaged ({type(exc).__name__}: {exc}); rebuild it with "
+                              "`bayyina index build`.") from None
+        if obj._dense.size != len(obj._passages) or sum(s.passages for s in obj._sources.values()) != len(
+                obj._passages):
+            raise IndexError_(f"{folder} is inconsistent ({obj._dense.size} vectors, {len(obj._passages)} "
+                              "passages); rebuild it with `bayyina index build`.")
+        obj._index_languages()
+        return obj
+
+
+def build(documents: Sequence[Document], embedder: Embedder, config: IndexConfig | None = None, *,
+          progress: bool = False) -> Index:
+    """A new index over ``documents``."""
+    index = Index(embedder, config)
+    index.add_documents(documents, progress=progress)
+    return index
+
+
+__all__ = ["Index", "IndexConfig", "build", "Skipped"]

@@ -1,0 +1,60 @@
+"""The values that leave ``index``: search ``Hit``s and reports about the index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sources.loaders import Skipped
+from sources.types import Passage
+
+Via = Literal["dense", "bm25", "hybrid"]
+SearchMode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage. ``score`` is the fused RRF score for ``hybrid``, cosine similarity
+    for ``dense`` and the BM25 score for ``bm25``; ``dense_score``/``bm25_score`` are the
+    component scores where the passage was found by that side (else ``None``)."""
+
+    passage: Passage
+    score: float
+    rank: int
+    via: Via
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    source: str
+    kind: str
+    content_hash: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What ``Index.add_*`` did: sources added, replaced (content changed), unchanged (skipped by
+    content hash), files skipped with their reason, and passages added."""
+
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    passages_added: int = 0
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    embedder: str
+    dim: int
+    dense_kind: str
+    passages: int
+    sources: tuple[SourceInfo, ...]
+    languages: dict[str, int]
+    format_version: int
+    normaliser_version: int
+    max_tokens: int
+    overlap_tokens: int

@@ -1,0 +1,31 @@
+"""Bayyina — answers from your documents, in Arabic and English, with every claim cited.
+
+The public API. ``import qa`` is light: models, FAISS and BM25 load only when used.
+"""
+
+from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder, cache_dir
+from index.hybrid import Index, IndexConfig
+from index.types import AddReport, Hit, IndexInfo, SourceInfo
+from qa.api import bundled_corpus_path, default_index, default_index_dir, load_embedder, open_index
+from qa.errors import (
+    BayyinaError,
+    IndexError_,
+    IndexMismatchError,
+    MissingDependencyError,
+    ModelError,
+    SourceError,
+)
+from sources.chunking import ChunkConfig
+from sources.loaders import LoadReport, Skipped, load, load_paths
+from sources.text import detect_language, normalize, tokenize
+from sources.types import Document, Passage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
+    "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
+    "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",
+    "bundled_corpus_path", "cache_dir", "default_index", "default_index_dir", "detect_language", "load",
+    "load_embedder", "load_paths", "normalize", "open_index", "tokenize", "__version__",
+]

@@ -1,0 +1,181 @@
+"""The ``bayyina`` command line. It only calls the public API (``qa``).
+
+Other packages add subcommands through the ``bayyina.commands`` entry-point group (the
+evaluation harness adds ``bayyina eval``), so nothing here imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Sequence
+
+import qa
+
+DEFAULT_BUILD_DIR = "bayyina_index"
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _open(args: argparse.Namespace) -> qa.Index:
+    embedder = qa.load_embedder(args.embedder) if getattr(args, "embedder", None) else None
+    return qa.open_index(args.index, embedder, progress=True)
+
+
+def _report(report: qa.AddReport, folder: str) -> None:
+    for name, items in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged)):
+        if items:
+            print(f"{name}: {len(items)} — " + ", ".join(items[:8]) + (" …" if len(items) > 8 else ""))
+    print(f"passages added: {report.passages_added}")
+    if report.skipped:
+        print(f"skipped {len(report.skipped)} file(s):", file=sys.stderr)
+        for s in report.skipped:
+            print(f"  {s.path}: {s.reason}", file=sys.stderr)
+    print(f"index saved in {folder}")
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    config = qa.IndexConfig(chunk=qa.ChunkConfig(args.max_tokens, args.overlap), dense_kind=args.dense)
+    index = qa.Index(qa.load_embedder(args.embedder), config)
+    report = index.add_paths(args.paths, progress=True)
+    if not len(index):
+        print("error: nothing could be indexed; see the skipped files above.", file=sys.stderr)
+        for s in report.skipped:
+            print(f"  {s.path}: {s.reason}", file=sys.stderr)
+        return 1
+    index.save(args.index)
+    _report(report, args.index)
+    return 0
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    if not (Path(args.index) / "manifest.json").exists():
+        return cmd_index_build(args)
+    index = _open(args)
+    report = index.add_paths(args.paths, progress=True)
+    if report.added or report.replaced:
+        index.save(args.index)
+    _report(report, args.index)
+    return 0
+
+
+def cmd_index_remove(args: argparse.Namespace) -> int:
+    index = _open(args)
+    for source in args.sources:
+        removed = index.remove_source(source)
+        print(f"removed {source} ({removed} passages)")
+    index.save(args.index)
+    return 0
+
+
+def cmd_index_info(args: argparse.Namespace) -> int:
+    info = _open(args).info()
+    data = {
+        "index": args.index or str(qa.default_index_dir()), "embedder": info.embedder, "dim": info.dim,
+        "dense": info.dense_kind, "passages": info.passages, "languages": info.languages,
+        "format_version": info.format_version, "normaliser_version": info.normaliser_version,
+        "max_tokens": info.max_tokens, "overlap_tokens": info.overlap_tokens,
+        "sources": [{"source": s.source, "kind": s.kind, "passages": s.passages} for s in info.sources],
+    }
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        if key != "sources":
+            print(f"{key}: {value}")
+    print(f"sources ({len(info.sources)}):")
+    for s in info.sources:
+        print(f"  {s.source}  [{s.kind}, {s.passages} passages]")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    index = _open(args)
+    hits = index.search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json({"query": args.query, "hits": [
+            {"rank": h.rank, "score": round(h.score, 6), "source": h.passage.source, "start": h.passage.start,
+             "end": h.passage.end, "page": h.passage.page, "lang": h.passage.lang, "text": h.passage.text}
+            for h in hits]})
+        return 0
+    if not hits:
+        print("no passages found")
+    for h in hits:
+        where = f"{h.passage.source}:{h.passage.start}-{h.passage.end}"
+        if h.passage.page:
+            where += f" (p. {h.passage.page})"
+        print(f"[{h.rank}] {h.score:.4f}  {where}  [{h.passage.lang}]")
+        print("    " + h.passage.text.replace("\n", " ")[:400])
+    return 0
+
+
+def _add_index_opts(p: argparse.ArgumentParser, *, default: str | None) -> None:
+    p.add_argument("--index", default=default, metavar="DIR",
+                   help="index directory" + (f" (default: {default})" if default else
+                                             " (default: the bundled demo corpus)"))
+    p.add_argument("--embedder", default=None, metavar="NAME",
+                   help="sentence-transformers model name or folder (default: the one the index was built with)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bayyina", description="Answers from your documents, with citations.")
+    parser.add_argument("--version", action="version", version=f"bayyina {qa.__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    idx = sub.add_parser("index", help="build and maintain an index").add_subparsers(dest="index_command",
+                                                                                      required=True)
+    for name, helptext, func in (("build", "index files and folders into a new index", cmd_index_build),
+                                 ("add", "add (or update) files and folders in an index", cmd_index_add)):
+        p = idx.add_parser(name, help=helptext)
+        p.add_argument("paths", nargs="+", metavar="PATH")
+        _add_index_opts(p, default=DEFAULT_BUILD_DIR)
+        p.add_argument("--max-tokens", type=int, default=qa.ChunkConfig().max_tokens, help="passage size in tokens")
+        p.add_argument("--overlap", type=int, default=qa.ChunkConfig().overlap_tokens, help="overlap in tokens")
+        p.add_argument("--dense", choices=("auto", "flat", "hnsw"), default="auto", help="FAISS index type")
+        p.set_defaults(func=func)
+    p = idx.add_parser("remove", help="remove sources from an index")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="source names as shown by `bayyina index info`")
+    _add_index_opts(p, default=DEFAULT_BUILD_DIR)
+    p.set_defaults(func=cmd_index_remove)
+    p = idx.add_parser("info", help="describe an index")
+    _add_index_opts(p, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_index_info)
+
+    p = sub.add_parser("search", help="retrieve passages for a question")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_index_opts(p, default=None)
+    p.set_defaults(func=cmd_search)
+
+    for ep in entry_points(group="bayyina.commands"):
+        ep.load()(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except qa.BayyinaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

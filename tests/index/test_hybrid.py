@@ -1,0 +1,193 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from index import store
+from index.hybrid import Index, IndexConfig, build
+from sources.chunking import ChunkConfig
+from sources.errors import BayyinaError, IndexError_, IndexMismatchError
+from sources.types import Document
+
+SMALL = IndexConfig(chunk=ChunkConfig(max_tokens=30, overlap_tokens=8))
+
+EXTRA = [
+    Document("peace.en.txt", "Peacekeeping operations grew after the Cold War ended. Blue helmets were deployed."),
+    Document("charter.ar.txt", "ميثاق الأمم المتحدة يحدد صلاحيات مجلس الأمن. الفصل السابع يجيز استخدام القوة."),
+]
+
+
+def _state(index: Index):
+    """Everything observable about an index, in a canonical order."""
+    order = sorted(range(len(index)), key=lambda i: index.passages[i].id)
+    vectors = index._dense.vectors()[order]
+    return [index.passages[i] for i in order], vectors, sorted(index.sources, key=lambda s: s.source)
+
+
+def _same(a: Index, b: Index):
+    pa, va, sa = _state(a)
+    pb, vb, sb = _state(b)
+    assert pa == pb and sa == sb
+    np.testing.assert_allclose(va, vb, atol=1e-6)
+    for q in ["مجلس الأمن", "Cold War", "القرار 678", "force"]:
+        assert [h.passage.id for h in a.search(q, 5)] == [h.passage.id for h in b.search(q, 5)]
+
+
+def test_search_modes_find_the_right_passages(fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = index.search("القرار 678 عام 1990", 3, mode=mode)
+        assert "678" in hits[0].passage.text and hits[0].via == mode
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+        assert [h.score for h in hits] == sorted([h.score for h in hits], reverse=True)
+
+
+def test_hits_carry_offsets_into_the_original(fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    texts = {d.source: d.text for d in bilingual_docs}
+    for h in index.search("Security Council resolution", 5):
+        p = h.passage
+        assert texts[p.source][p.start:p.end] == p.text
+
+
+def test_lang_quota_brings_in_the_other_language(fake_embedder, bilingual_docs):
+    docs = bilingual_docs + [Document(f"filler{i}.ar.txt", f"نص عربي إضافي رقم {i} عن القرار 678 وعام 1990 والقوة.")
+                             for i in range(6)]
+    with_quota = build(docs, fake_embedder, SMALL)
+    without = build(docs, fake_embedder, IndexConfig(chunk=SMALL.chunk, lang_quota=0))
+    q = "القرار 678 عام 1990"
+    assert {h.passage.lang for h in without.search(q, 3)} == {"ar"}
+    langs = [h.passage.lang for h in with_quota.search(q, 3)]
+    assert "en" in langs and langs.count("ar") == 2
+
+
+def test_save_load_round_trip(tmp_path, fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    index.save(tmp_path / "idx")
+    assert sorted(os.listdir(tmp_path / "idx")) == ["bm25", "dense.faiss", "manifest.json", "passages.jsonl",
+                                                   "sources.json"]
+    loaded = Index.load(tmp_path / "idx", fake_embedder)
+    _same(index, loaded)
+    assert loaded.config == SMALL
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["embedder"] == {"name": "fake-hash-64", "dim": 64, "query_prompt": "query: ",
+                                    "passage_prompt": "passage: "}
+    assert Index.saved_embedder(tmp_path / "idx") == "fake-hash-64"
+
+
+def test_incremental_equals_rebuild(fake_embedder, bilingual_docs):
+    a, b = bilingual_docs
+    inc = build([a, b], fake_embedder, SMALL)
+    inc.add_documents(EXTRA)
+    inc.remove_source("un.en.txt")
+    inc.add_documents([b])
+    changed = Document("peace.en.txt", "Peacekeeping changed after 1990. New missions began.")
+    report = inc.add_documents([changed])
+    assert report.replaced == ("peace.en.txt",) and report.added == ()
+    rebuilt = build([a, EXTRA[1], b, changed], fake_embedder, SMALL)
+    _same(inc, rebuilt)
+
+
+def test_unchanged_source_is_a_no_op(fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    before = index.passages
+    report = index.add_documents(bilingual_docs)
+    assert report.unchanged == ("un.ar.txt", "un.en.txt") and report.passages_added == 0
+    assert index.passages == before
+
+
+def test_remove_unknown_source_names_it(fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    with pytest.raises(BayyinaError, match="'nope.txt' is not in the index.*un.ar.txt"):
+        index.remove_source("nope.txt")
+
+
+def test_duplicate_source_in_one_add(fake_embedder, bilingual_docs):
+    with pytest.raises(BayyinaError, match="given twice"):
+        build([bilingual_docs[0], bilingual_docs[0]], fake_embedder)
+
+
+def test_bad_queries(fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    with pytest.raises(BayyinaError, match="empty"):
+        index.search("   ")
+    with pytest.raises(BayyinaError, match="k=0"):
+        index.search("x", 0)
+    with pytest.raises(BayyinaError, match="'fuzzy'"):
+        index.search("x", mode="fuzzy")
+    assert Index(fake_embedder).search("x") == ()
+
+
+class OtherEmbedder:
+    name = "other-model"
+    dim = 64
+
+
+def test_refuses_other_embedder_and_format(tmp_path, fake_embedder, bilingual_docs):
+    build(bilingual_docs, fake_embedder, SMALL).save(tmp_path / "idx")
+    with pytest.raises(IndexMismatchError, match="built with embedder 'fake-hash-64', not 'other-model'"):
+        Index.load(tmp_path / "idx", OtherEmbedder())
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="format version 99"):
+        Index.load(tmp_path / "idx", fake_embedder)
+
+
+def test_missing_and_corrupt_indexes(tmp_path, fake_embedder, bilingual_docs):
+    with pytest.raises(IndexError_, match="No index at .*bayyina index build"):
+        Index.load(tmp_path / "none", fake_embedder)
+    build(bilingual_docs, fake_embedder, SMALL).save(tmp_path / "idx")
+    (tmp_path / "idx" / "passages.jsonl").write_text('{"broken":\n')
+    with pytest.raises(IndexError_, match="damaged"):
+        Index.load(tmp_path / "idx", fake_embedder)
+    (tmp_path / "idx" / "manifest.json").write_text("not json")
+    with pytest.raises(IndexError_, match="unreadable"):
+        Index.load(tmp_path / "idx", fake_embedder)
+
+
+def test_crash_during_save_keeps_the_previous_index(tmp_path, fake_embedder, bilingual_docs, monkeypatch):
+    folder = tmp_path / "idx"
+    first = build(bilingual_docs[:1], fake_embedder, SMALL)
+    first.save(folder)
+    second = build(bilingual_docs, fake_embedder, SMALL)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(second._sparse, "save", boom)
+    with pytest.raises(OSError, match="disk full"):
+        second.save(folder)
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temp folder left behind
+    _same(Index.load(folder, fake_embedder), first)
+
+
+def test_crash_between_renames_is_recovered(tmp_path, fake_embedder, bilingual_docs):
+    folder = tmp_path / "idx"
+    build(bilingual_docs, fake_embedder, SMALL).save(folder)
+    os.replace(folder, tmp_path / "idx.old-1234abcd")  # the state right after the first rename
+    assert len(Index.load(folder, fake_embedder)) > 0
+    assert folder.is_dir()
+
+
+def test_save_refuses_to_replace_a_non_index_folder(tmp_path, fake_embedder, bilingual_docs):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "precious.txt").write_text("keep me")
+    with pytest.raises(IndexError_, match="not a Bayyina index"):
+        build(bilingual_docs, fake_embedder).save(tmp_path / "docs")
+    assert (tmp_path / "docs" / "precious.txt").read_text() == "keep me"
+
+
+def test_info(fake_embedder, bilingual_docs):
+    info = build(bilingual_docs, fake_embedder, SMALL).info()
+    assert info.embedder == "fake-hash-64" and info.dim == 64 and info.dense_kind == "flat"
+    assert set(info.languages) == {"ar", "en"} and info.passages == sum(s.passages for s in info.sources)
+    assert info.format_version == store.FORMAT_VERSION
+
+
+def test_hnsw_index_works_end_to_end(tmp_path, fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, IndexConfig(chunk=SMALL.chunk, dense_kind="hnsw"))
+    assert index.info().dense_kind == "hnsw"
+    index.save(tmp_path / "h")
+    assert Index.load(tmp_path / "h", fake_embedder).search("Cold War", 1)[0].passage.lang == "en"

@@ -1,0 +1,61 @@
+import pytest
+
+from sources.text import detect_language, normalize, strip_arabic_prefix, tokenize, words
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("مُحَمَّدٌ", "محمد"),                 # harakat, shadda, tanwin
+    ("العـــربية", "العربيه"),             # tatweel, ta marbuta
+    ("أحمد إلى آخر", "احمد الي اخر"),      # hamza-alef forms, alef maqsura
+    ("ٱلقرآن", "القران"),                  # alef wasla, madda
+    ("القرار ٦٧٨", "القرار 678"),          # Arabic-Indic digits
+    ("ﻻ", "لا"),                           # presentation-form ligature (NFKC)
+    ("Security COUNCIL", "security council"),
+])
+def test_normalize(raw, expected):
+    assert normalize(raw) == expected
+
+
+def test_normalize_is_idempotent_on_mixed_text():
+    s = "أصدر مجلسُ الأمنِ القرارَ 678 (Resolution 678)"
+    assert normalize(normalize(s)) == normalize(s)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("ما هو مجلس الأمن؟", "ar"),
+    ("What is the Security Council?", "en"),
+    ("مجلس الأمن Security Council الدولي", "mixed"),
+    ("1990 — 678", "unknown"),
+    ("أصدر مجلس الأمن الدولي القرار رقم 678 (Resolution) بالإجماع", "ar"),  # mostly Arabic words
+    ("The council cited it in its القرار", "en"),
+])
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize("word, stem", [
+    ("الامن", "امن"), ("والامن", "امن"), ("بالقرار", "قرار"), ("كالعاده", "عاده"),
+    ("فالمجلس", "مجلس"), ("للسلام", "سلام"), ("ال", "ال"), ("الي", "الي"),  # too short to strip
+])
+def test_strip_arabic_prefix(word, stem):
+    assert strip_arabic_prefix(word) == stem
+
+
+def test_tokenize_arabic_matches_across_clitics_and_spelling():
+    a = tokenize("وبالقرارِ الأمميّ")
+    b = tokenize("القرار الاممي")
+    assert a == b == ["قرار", "اممي"]
+
+
+def test_tokenize_english_stemming_and_stopwords():
+    assert tokenize("The Councils adopted resolutions", stem=True, stopwords=True) == ["council", "adopt", "resolut"]
+    assert tokenize("The Councils", stem=False) == ["the", "councils"]
+
+
+def test_tokenize_drops_arabic_stopwords_only_when_asked():
+    assert "في" in tokenize("في مجلس الأمن")
+    assert tokenize("في مجلس الأمن", stopwords=True) == ["مجلس", "امن"]
+
+
+def test_words_keep_digits_and_drop_punctuation():
+    assert words("القرار ٦٧٨، (1990)!") == ["القرار", "678", "1990"]

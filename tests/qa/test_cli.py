@@ -1,0 +1,90 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa import cli
+from tests.conftest import AR_DOC, EN_DOC
+
+
+@pytest.fixture
+def docs(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "un.ar.txt").write_text(AR_DOC, encoding="utf-8")
+    (d / "un.en.md").write_text("# The UN\n\n" + EN_DOC, encoding="utf-8")
+    (d / "broken.pdf").write_bytes(b"not a pdf")
+    return d
+
+
+@pytest.fixture
+def fake_models(monkeypatch, fake_embedder):
+    """The CLI's model loading, answered with the fake embedder (the real one is tested below)."""
+    monkeypatch.setattr(qa, "load_embedder", lambda name=None, **kw: fake_embedder)
+    monkeypatch.setattr(qa.api, "load_embedder", lambda name=None, **kw: fake_embedder)
+    return fake_embedder
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_build_search_info_add_remove(tmp_path, docs, fake_models, capsys):
+    idx = str(tmp_path / "idx")
+    code, out, err = run(capsys, "index", "build", str(docs), "--index", idx, "--max-tokens", "40", "--overlap", "8")
+    assert code == 0
+    assert "added: 2" in out and f"index saved in {idx}" in out
+    assert "broken.pdf" in err and "not a readable PDF" in err
+
+    code, out, _ = run(capsys, "search", "القرار 678", "--index", idx, "-k", "2", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["query"] == "القرار 678" and len(data["hits"]) == 2
+    hit = data["hits"][0]
+    assert set(hit) == {"rank", "score", "source", "start", "end", "page", "lang", "text"}
+    assert "678" in hit["text"] and hit["rank"] == 1
+    source_text = Path(hit["source"]).read_text(encoding="utf-8")
+    assert source_text[hit["start"]:hit["end"]] == hit["text"]
+
+    code, out, _ = run(capsys, "index", "info", "--index", idx, "--json")
+    info = json.loads(out)
+    assert info["embedder"] == "fake-hash-64" and info["max_tokens"] == 40
+    assert {Path(s["source"]).name for s in info["sources"]} == {"un.ar.txt", "un.en.md"}
+
+    code, out, _ = run(capsys, "index", "add", str(docs), "--index", idx)
+    assert code == 0 and "unchanged: 2" in out
+
+    code, out, _ = run(capsys, "index", "remove", str(docs / "un.ar.txt"), "--index", idx)
+    assert code == 0 and "removed" in out
+    code, out, _ = run(capsys, "search", "Cold War", "--index", idx, "--json")
+    assert {h["lang"] for h in json.loads(out)["hits"]} == {"en"}
+
+
+def test_errors_are_clear_and_exit_nonzero(tmp_path, fake_models, capsys):
+    code, _, err = run(capsys, "search", "x", "--index", str(tmp_path / "missing"))
+    assert code == 2 and "No index at" in err and "bayyina index build" in err
+    code, _, err = run(capsys, "index", "build", str(tmp_path / "nothing-here"), "--index", str(tmp_path / "i"))
+    assert code == 1 and "does not exist" in err
+    assert not (tmp_path / "i").exists()
+    code, _, err = run(capsys, "search", "   ", "--index", str(tmp_path / "missing"))
+    assert code == 2
+
+
+def test_real_cli_searches_the_bundled_corpus(tmp_path, real_embedder):
+    """End to end through the installed console script, with the real model."""
+    env = dict(os.environ, BAYYINA_CACHE=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
+    (tmp_path / "cache").mkdir()
+    os.symlink(qa.cache_dir() / "models", tmp_path / "cache" / "models")
+    exe = Path(sys.executable).with_name("bayyina")
+    out = subprocess.run([str(exe), "search", "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟", "-k", "3",
+                          "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)["hits"]
+    assert "678" in hits[0]["text"]
+    assert hits[0]["source"] == "collective_security.ar.txt" and hits[0]["lang"] == "ar"
+    assert (tmp_path / "cache" / "indexes").is_dir()

@@ -38,8 +38,8 @@ class IndexConfig:
 
     ``candidates``: how deep each side (dense, BM25) is read before fusion.
     ``lang_quota``: in a corpus with passages in several languages, at least this many of the
-    top ``k`` hits of every language (the best dense ones of it), so a question also finds
-    passages written in the other language. 0 turns it off.
+    first ``quota_window`` hits are in each language (its best dense passages), so a question
+    also finds passages written in the other language. 0 turns it off.
     """
 
     chunk: ChunkConfig = field(default_factory=ChunkConfig)
@@ -49,18 +49,21 @@ class IndexConfig:
     bm25_weight: float = 1.0
     candidates: int = 50
     lang_quota: int = 1
+    quota_window: int = 5
 
     def to_dict(self) -> dict:
         return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,
                 "dense_kind": self.dense_kind, "rrf_k": self.rrf_k, "dense_weight": self.dense_weight,
-                "bm25_weight": self.bm25_weight, "candidates": self.candidates, "lang_quota": self.lang_quota}
+                "bm25_weight": self.bm25_weight, "candidates": self.candidates, "lang_quota": self.lang_quota,
+                "quota_window": self.quota_window}
 
     @classmethod
     def from_dict(cls, d: dict) -> "IndexConfig":
         return cls(chunk=ChunkConfig(int(d["max_tokens"]), int(d["overlap_tokens"])),
                    dense_kind=d.get("dense_kind", "auto"), rrf_k=int(d.get("rrf_k", RRF_K)),
                    dense_weight=float(d.get("dense_weight", 1.0)), bm25_weight=float(d.get("bm25_weight", 1.0)),
-                   candidates=int(d.get("candidates", 50)), lang_quota=int(d.get("lang_quota", 1)))
+                   candidates=int(d.get("candidates", 50)), lang_quota=int(d.get("lang_quota", 1)),
+                   quota_window=int(d.get("quota_window", 5)))
 
 
 class Index:
@@ -218,30 +221,27 @@ class Index:
 
     def _apply_lang_quota(self, qvec: np.ndarray, top: list[int], k: int, score_of: dict[int, float],
                           dense_scores: dict[int, float]) -> list[int]:
-        quota = min(self.config.lang_quota, max(k // len(self._lang_rows), 1))
+        """Make every corpus language hold ``lang_quota`` places in the first ``quota_window``
+        hits: a missing language's best dense passages are inserted at the end of the window,
+        pushing the others down (the last ones fall off the end of ``k``)."""
+        window = min(k, self.config.quota_window)
+        quota = min(self.config.lang_quota, max(window // len(self._lang_rows), 1))
         top = list(top)
         for lang, rows in self._lang_rows.items():
-            have = sum(1 for r in top if self._passages[r].lang == lang)
+            have = sum(1 for r in top[:window] if self._passages[r].lang == lang)
             if have >= quota:
                 continue
-            ls, lr = self._dense.search(qvec, quota + len(top), rows=rows)
-            extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top][: quota - have]
+            ls, lr = self._dense.search(qvec, quota + window, rows=rows)
+            extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top[:window]][: quota - have]
             for row, sim in extra:
-                if len(top) >= k:
-                    # Drop the lowest-ranked hit of the most represented language.
-                    counts: dict[str, int] = {}
-                    for r in top:
-                        counts[self._passages[r].lang] = counts.get(self._passages[r].lang, 0) + 1
-                    over = max(counts, key=lambda lg: counts[lg])
-                    victim = max(i for i, r in enumerate(top) if self._passages[r].lang == over)
-                    floor = score_of.get(top[victim], 0.0)
-                    top.pop(victim)
-                else:
-                    floor = min((score_of.get(r, 0.0) for r in top), default=0.0)
-                top.append(row)
-                score_of.setdefault(row, floor)
+                if row in top:
+                    top.remove(row)
+                at = min(window, len(top) + 1) - 1
+                floor = score_of.get(top[at], 0.0) if at < len(top) else 0.0
+                top.insert(at, row)
+                score_of[row] = max(score_of.get(row, 0.0), floor)
                 dense_scores.setdefault(row, sim)
-        return top
+        return top[:k]
 
     # ------------------------------------------------------------------ persistence
 

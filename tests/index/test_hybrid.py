@@ -60,6 +60,11 @@ def test_lang_quota_brings_in_the_other_language(fake_embedder, bilingual_docs):
     assert {h.passage.lang for h in without.search(q, 3)} == {"ar"}
     langs = [h.passage.lang for h in with_quota.search(q, 3)]
     assert "en" in langs and langs.count("ar") == 2
+    # A deeper search keeps the other language inside the first five (the quota window).
+    deep = with_quota.search(q, 8)
+    assert "en" in [h.passage.lang for h in deep[:5]] and len(deep) == 8
+    assert len({h.passage.id for h in deep}) == 8
+    assert [h.score for h in deep] == sorted((h.score for h in deep), reverse=True)
 
 
 def test_save_load_round_trip(tmp_path, fake_embedder, bilingual_docs):

@@ -20,8 +20,10 @@ from sources.errors import MissingDependencyError, ModelError
 logger = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "multilingual-e5-small"
-# Measured on 2 cores (bench/embed_threads.py): 1 torch thread embeds faster than 2 here.
-DEFAULT_THREADS = 1
+# Measured on an idle 2-core machine (bench/embed_threads.py, README): 2 torch threads embed
+# passages 1.5x faster than 1 and answer queries faster too, so the default is torch's own
+# (one thread per core). Pass threads=1 when several processes share the cores.
+DEFAULT_THREADS: int | None = None
 
 
 @runtime_checkable

@@ -33,8 +33,10 @@ def approximate_tokens(text: str) -> int:
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    max_tokens: int = 200
-    overlap_tokens: int = 40
+    # Measured on XQuAD (README): 100/30 retrieves better than 200/40 or whole paragraphs,
+    # most of all across languages.
+    max_tokens: int = 100
+    overlap_tokens: int = 30
 
     def __post_init__(self) -> None:
         if self.max_tokens < 8:

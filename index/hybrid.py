@@ -181,8 +181,9 @@ class Index:
 
     # ------------------------------------------------------------------ searching
 
-    def search(self, query: str, k: int = 5, *, mode: SearchMode = "hybrid") -> tuple[Hit, ...]:
-        """The ``k`` best passages for ``query``."""
+    def search(self, query: str, k: int = 5, *, mode: SearchMode = "hybrid",
+               exclude_sources: Iterable[str] = ()) -> tuple[Hit, ...]:
+        """The ``k`` best passages for ``query``, ignoring passages of ``exclude_sources``."""
         if not isinstance(query, str) or not query.strip():
             raise BayyinaError("The search query is empty: give a question or some keywords.")
         if k < 1:
@@ -191,17 +192,19 @@ class Index:
             return ()
         if mode not in ("hybrid", "dense", "bm25"):
             raise BayyinaError(f"Search mode {mode!r} is unknown: use 'hybrid', 'dense' or 'bm25'.")
-        depth = max(self.config.candidates, k)
+        excluded = frozenset(exclude_sources)
+        banned = {i for i, p in enumerate(self._passages) if p.source in excluded} if excluded else set()
+        depth = max(self.config.candidates, k) + len(banned)
         dense_scores: dict[int, float] = {}
         bm25_scores: dict[int, float] = {}
         qvec = None
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([query])[0]
             ds, dr = self._dense.search(qvec, depth)
-            dense_scores = dict(zip(dr.tolist(), ds.tolist()))
+            dense_scores = {r: s for r, s in zip(dr.tolist(), ds.tolist()) if r not in banned}
         if mode in ("hybrid", "bm25"):
             bs, br = self._sparse.search(query, depth)
-            bm25_scores = dict(zip(br.tolist(), bs.tolist()))
+            bm25_scores = {r: s for r, s in zip(br.tolist(), bs.tolist()) if r not in banned}
 
         if mode == "dense":
             ranked = list(dense_scores.items())
@@ -213,14 +216,14 @@ class Index:
         top = [row for row, _ in ranked[:k]]
         score_of = dict(ranked)
         if mode != "bm25" and qvec is not None and self.config.lang_quota > 0 and len(self._lang_rows) > 1:
-            top = self._apply_lang_quota(qvec, top, k, score_of, dense_scores)
+            top = self._apply_lang_quota(qvec, top, k, score_of, dense_scores, banned)
         return tuple(
             Hit(passage=self._passages[row], score=float(score_of[row]), rank=rank, via=mode,
                 dense_score=dense_scores.get(row), bm25_score=bm25_scores.get(row))
             for rank, row in enumerate(top, start=1))
 
     def _apply_lang_quota(self, qvec: np.ndarray, top: list[int], k: int, score_of: dict[int, float],
-                          dense_scores: dict[int, float]) -> list[int]:
+                          dense_scores: dict[int, float], banned: set[int]) -> list[int]:
         """Make every corpus language hold ``lang_quota`` places in the first ``quota_window``
         hits: a missing language's best dense passages are inserted at the end of the window,
         pushing the others down (the last ones fall off the end of ``k``)."""
@@ -231,6 +234,8 @@ class Index:
             have = sum(1 for r in top[:window] if self._passages[r].lang == lang)
             if have >= quota:
                 continue
+            if banned:
+                rows = np.setdiff1d(rows, np.fromiter(banned, dtype=np.int64))
             ls, lr = self._dense.search(qvec, quota + window, rows=rows)
             extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top[:window]][: quota - have]
             for row, sim in extra:

@@ -196,3 +196,10 @@ def test_hnsw_index_works_end_to_end(tmp_path, fake_embedder, bilingual_docs):
     assert index.info().dense_kind == "hnsw"
     index.save(tmp_path / "h")
     assert Index.load(tmp_path / "h", fake_embedder).search("Cold War", 1)[0].passage.lang == "en"
+
+
+def test_exclude_sources(fake_embedder, bilingual_docs):
+    index = build(bilingual_docs + EXTRA, fake_embedder, SMALL)
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = index.search("مجلس الأمن القرار 678", 10, mode=mode, exclude_sources={"un.ar.txt"})
+        assert hits and "un.ar.txt" not in {h.passage.source for h in hits}

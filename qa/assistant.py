@@ -1,0 +1,139 @@
+"""``Assistant``: the public entry point for questions and answers."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from index.embed import Embedder
+from index.hybrid import Index, IndexConfig
+from qa import abstain
+from qa.api import default_index, load_embedder, open_index
+from qa.conversation import validate_history
+from qa.errors import BayyinaError
+from qa.readers.base import Reader
+from qa.types import Answer, AnswerChunk
+from sources.text import detect_language
+
+MAX_QUESTION_CHARS = 2000
+READERS = ("extractive",)
+
+
+class QuestionError(BayyinaError):
+    """The question cannot be asked as given (empty, too long, not Arabic or English)."""
+
+
+def question_language(question: object) -> str:
+    """``ar`` or ``en`` for a valid question; raise ``QuestionError`` naming the problem and fix."""
+    if not isinstance(question, str):
+        raise QuestionError(f"The question must be text, not {type(question).__name__}.")
+    stripped = question.strip()
+    if not stripped:
+        raise QuestionError("The question is empty: type a question in Arabic or English.")
+    if len(stripped) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"The question is {len(stripped):,} characters long; ask in at most "
+                            f"{MAX_QUESTION_CHARS:,} (to ask about a long text, index it as a document).")
+    lang = detect_language(stripped, threshold=0.5)
+    if lang in ("ar", "en"):
+        return lang
+    letters = [ch for ch in stripped if ch.isalpha()]
+    other = [ch for ch in letters if not ("\u0600" <= ch <= "\u06ff" or ch.isascii()
+                                          or "LATIN" in unicodedata.name(ch, ""))]
+    if not letters or len(other) > len(letters) / 2:
+        raise QuestionError("Bayyina answers questions in Arabic or English; this question has no Arabic or "
+                            "English words. Rephrase it in Arabic or English.")
+    return "ar" if any("\u0600" <= ch <= "\u06ff" for ch in letters) else "en"
+
+
+def make_reader(name: str, embedder: Embedder) -> Reader:
+    if name == "extractive":
+        from qa.readers.extractive import ExtractiveReader
+
+        return ExtractiveReader(embedder)
+    raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")
+
+
+def default_threshold(reader: Reader) -> float | None:
+    return abstain.EXTRACTIVE_THRESHOLD if reader.name == "extractive" else None
+
+
+class Assistant:
+    """Answers questions from an index, with citations.
+
+    >>> bot = Assistant.default()                      # the bundled Arabic corpus
+    >>> ans = bot.ask("ما رقم القرار الذي أتاح استخدام القوة؟")
+    >>> ans.text, [c.quote for c in ans.citations]
+    """
+
+    def __init__(self, index: Index, reader: Reader | str = "extractive", *, k: int = 5,
+                 threshold: float | None | str = "default") -> None:
+        self.index = index
+        self.reader: Reader = make_reader(reader, index.embedder) if isinstance(reader, str) else reader
+        self.k = k
+        self.threshold = default_threshold(self.reader) if threshold == "default" else threshold
+        self._chain = None
+
+    # ---------------------------------------------------------------- construction
+
+    @classmethod
+    def default(cls, *, reader: Reader | str = "extractive", embedder: Embedder | None = None,
+                progress: bool = False) -> "Assistant":
+        """An assistant over the bundled corpus (its index is built in the cache on first use)."""
+        return cls(default_index(embedder, progress=progress), reader)
+
+    @classmethod
+    def load(cls, index_dir: str | Path, *, reader: Reader | str = "extractive",
+             embedder: Embedder | None = None) -> "Assistant":
+        return cls(open_index(index_dir, embedder), reader)
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | Path], index_dir: str | Path | None = None, *,
+                   reader: Reader | str = "extractive", embedder: Embedder | None = None,
+                   config: IndexConfig | None = None, progress: bool = False) -> "Assistant":
+        """Index files and folders (adding to ``index_dir`` when it holds an index) and answer from them."""
+        paths = list(paths)
+        if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
+            index = open_index(index_dir, embedder)
+        else:
+            index = Index(embedder or load_embedder(), config)
+        report = index.add_paths(paths, progress=progress)
+        if not len(index):
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped) or "no files given"
+            raise BayyinaError(f"Nothing could be indexed ({reasons}).")
+        if index_dir is not None:
+            index.save(index_dir)
+        bot = cls(index, reader)
+        bot.last_report = report
+        return bot
+
+    # ---------------------------------------------------------------- asking
+
+    @property
+    def chain(self):
+        """The LangChain Runnable behind ``ask``/``stream`` (built on first use)."""
+        if self._chain is None:
+            from qa.chain import build_chain
+
+            self._chain = build_chain(self.index, self.reader, k=self.k, threshold=self.threshold)
+        return self._chain
+
+    def _inputs(self, question: str, history: object, exclude_sources: Iterable[str]) -> dict:
+        lang = question_language(question)
+        return {"question": question.strip(), "lang": lang, "history": validate_history(history),
+                "exclude_sources": tuple(exclude_sources), "t0": time.perf_counter()}
+
+    def stream(self, question: str, history: object = (), *, exclude_sources: Iterable[str] = ()
+               ) -> Iterator[AnswerChunk]:
+        """Stream the answer: text deltas, then a last chunk carrying the finished ``Answer``."""
+        inputs = self._inputs(question, history, exclude_sources)
+        yield from self.chain.stream(inputs)
+
+    def ask(self, question: str, history: object = (), *, exclude_sources: Iterable[str] = ()) -> Answer:
+        """Answer ``question`` (``history``: ``[(question, answer), …]`` of earlier turns)."""
+        final = AnswerChunk()
+        for chunk in self.stream(question, history, exclude_sources=exclude_sources):
+            final = final + chunk
+        assert final.answer is not None
+        return final.answer

@@ -1,0 +1,168 @@
+"""Short answer spans inside an answer sentence, without a generative model.
+
+The question's type (number, date, person, other — from Arabic and English cue words) picks the
+kind of span; among the candidates, the one nearest to the words the sentence shares with the
+question wins. Everything matches through the shared normaliser (``sources.text``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from sources.text import is_arabic_word, normalize, strip_arabic_prefix
+
+QuestionType = Literal["number", "date", "person", "other"]
+
+_DATE_CUES_EN = ("when", "what year", "which year", "what date", "what century", "which century", "what decade",
+                 "what month", "which month", "what day")
+_NUMBER_CUES_EN = ("how many", "how much", "what percentage", "what percent", "what number", "how long",
+                   "how old", "how far", "how large", "how big", "what is the population", "what was the population")
+_PERSON_CUES_EN = ("who", "whom", "whose")
+# Normalised Arabic cues (ة→ه, ى→ي, أ→ا).
+_DATE_CUES_AR = ("متي", "اي عام", "اي سنه", "اي قرن", "اي شهر", "اي يوم", "ما تاريخ", "اي تاريخ", "اي عقد")
+_NUMBER_CUES_AR = ("كم", "ما عدد", "ما نسبه", "ما مقدار", "ما حجم", "ما مساحه", "ما طول", "ما عمر", "ما مدي",
+                   "ما رقم", "اي رقم")
+_PERSON_CUES_AR = ("من هو", "من هي", "من هم", "من كان", "من كانت", "من الذي", "من التي")
+
+_MONTHS = ("january february march april may june july august september october november december "
+           "jan feb mar apr jun jul aug sep sept oct nov dec "
+           "يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
+           "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين").split()
+_NUM = r"\d[\d.,٫٬]*\d|\d"
+_WORD_NUMBERS = set(("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                     "sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million billion "
+                     "واحد اثنان اثنين ثلاث ثلاثه اربع اربعه خمس خمسه ست سته سبع سبعه ثماني ثمانيه تسع تسعه عشر عشره "
+                     "عشرين ثلاثين اربعين خمسين مائه مئه الف مليون مليار").split())
+_STOP_EDGE = set(("the a an of in on at to for by and or with from as is was were are be been its their his her "
+                  "في من علي الي عن مع و او ثم ب ل ك قد كان كانت هو هي هذا هذه ذلك التي الذي ان").split())
+_TOKEN = re.compile(r"[^\s،,.;؛:!?؟()\[\]«»\"'“”]+")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    start: int
+    end: int
+    raw: str
+    key: str  # normalised, Arabic prefix stripped, lower-case
+
+
+def question_type(question: str) -> QuestionType:
+    q = " " + normalize(question).strip() + " "
+    words = q.split()
+    first = words[0] if words else ""
+    if any(f" {c} " in q or q.startswith(f" {c}") for c in _DATE_CUES_EN + _DATE_CUES_AR) or first in ("ومتي", "فمتي"):
+        return "date"
+    if any(f" {c} " in q for c in _NUMBER_CUES_EN + _NUMBER_CUES_AR) or first in ("وكم", "فكم"):
+        return "number"
+    if first in _PERSON_CUES_EN or any(q.startswith(f" {c} ") for c in _PERSON_CUES_AR) or first in ("من", "ومن"):
+        return "person"
+    return "other"
+
+
+def _key(word: str) -> str:
+    w = normalize(word)
+    if is_arabic_word(w):
+        w = strip_arabic_prefix(w)
+        if len(w) > 3 and w[0] in "وفبلك" and not w.startswith("ال"):
+            w2 = strip_arabic_prefix(w[1:])
+            return w2
+    elif len(w) > 4 and w.endswith("s"):
+        w = w[:-1]
+    return w
+
+
+def _tokens(text: str) -> list[_Tok]:
+    return [_Tok(m.start(), m.end(), m.group(0), _key(m.group(0))) for m in _TOKEN.finditer(text)]
+
+
+def _is_number(tok: _Tok) -> bool:
+    return bool(re.fullmatch(_NUM, normalize(tok.raw))) or tok.key in _WORD_NUMBERS
+
+
+def _is_month(tok: _Tok) -> bool:
+    return tok.key in _MONTHS or normalize(tok.raw) in _MONTHS
+
+
+def _candidates(toks: list[_Tok], qtype: QuestionType) -> list[tuple[int, int]]:
+    """Token index ranges [i, j) of candidate spans for a number or date question."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if qtype == "date" and (_is_month(t) or _is_number(t)):
+            j = i
+            while j < len(toks) and (_is_month(toks[j]) or _is_number(toks[j])) and j - i < 4:
+                j += 1
+            span = toks[i:j]
+            has_year = any(re.fullmatch(r"1\d{3}|20\d{2}", normalize(s.raw)) for s in span)
+            if has_year or any(_is_month(s) for s in span):
+                out.append((i, j))
+            i = j
+            continue
+        if qtype == "number" and _is_number(t):
+            j = i + 1
+            while j < len(toks) and _is_number(toks[j]) and j - i < 3:
+                j += 1
+            out.append((i, j))
+            i = j
+            continue
+        i += 1
+    return out
+
+
+def _runs(toks: list[_Tok], qkeys: set[str]) -> list[tuple[int, int]]:
+    """Maximal runs of tokens that are not question words (edges trimmed of stop words)."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        if toks[i].key in qkeys:
+            i += 1
+            continue
+        j = i
+        while j < len(toks) and toks[j].key not in qkeys:
+            j += 1
+        a, b = i, j
+        while a < b and toks[a].key in _STOP_EDGE:
+            a += 1
+        while b > a and toks[b - 1].key in _STOP_EDGE:
+            b -= 1
+        if a < b:
+            out.append((a, b))
+        i = j
+    return out
+
+
+def short_span(question: str, search_query: str, sentence: str) -> tuple[int, int] | None:
+    """The character span ``[start, end)`` of a short answer inside ``sentence``, or ``None``."""
+    toks = _tokens(sentence)
+    if not toks:
+        return None
+    qkeys = {_key(w.raw) for w in _tokens(search_query + " " + question)}
+    matched = [i for i, t in enumerate(toks) if t.key in qkeys and t.key not in _STOP_EDGE]
+    if not matched:
+        return None
+    qtype = question_type(question)
+    if qtype in ("number", "date"):
+        spans = [(i, j) for i, j in _candidates(toks, qtype) if not all(toks[x].key in qkeys for x in range(i, j))]
+        max_len = 4
+    else:
+        spans = _runs(toks, qkeys)
+        max_len = 6
+    best = None
+    for i, j in spans:
+        if j - i > max_len:
+            # Keep the part nearest to the question words.
+            near = min(matched, key=lambda m: min(abs(m - i), abs(m - (j - 1))))
+            i, j = (i, i + max_len) if near < i else (j - max_len, j)
+        dist = min(min(abs(m - i), abs(m - (j - 1))) for m in matched)
+        score = dist + 0.15 * (j - i)
+        if qtype == "person" and not any(t.raw[:1].isupper() or is_arabic_word(normalize(t.raw)) for t in toks[i:j]):
+            score += 3
+        if best is None or score < best[0]:
+            best = (score, i, j)
+    if best is None:
+        return None
+    _, i, j = best
+    return toks[i].start, toks[j - 1].end

@@ -1,0 +1,76 @@
+"""The values ``qa`` returns: ``Citation``, ``Answer`` and the streaming ``AnswerChunk``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.types import Hit
+
+Turn = tuple[str, str]  # (question, answer)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What an ``[n]`` marker in an answer points at: a span of an original document.
+    ``start``/``end`` are character offsets in that document; ``quote`` is its text there."""
+
+    n: int
+    passage_id: str
+    source: str
+    start: int
+    end: int
+    page: int | None
+    quote: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "source": self.source, "start": self.start, "end": self.end, "page": self.page,
+                "text": self.quote, "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieve: float = 0.0
+    read: float = 0.0
+    total: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"retrieve": round(self.retrieve, 1), "read": round(self.read, 1), "total": round(self.total, 1)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer in the asker's language (``lang``) whose ``[n]`` markers map to ``citations``
+    (``citations[i].n == i + 1``). ``short`` is the short answer span where the reader found one.
+    When ``abstained``, ``text`` says the sources do not answer and ``hits`` are the nearest passages."""
+
+    question: str
+    text: str
+    lang: str
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    abstained: bool
+    reader: str
+    timings_ms: Timings = field(default_factory=Timings)
+    search_query: str = ""
+    short: str = ""
+    confidence: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question, "answer": self.text, "language": self.lang, "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations], "reader": self.reader,
+            "timings_ms": self.timings_ms.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class AnswerChunk:
+    """One piece of a streamed answer: text to append (``delta``); the last chunk carries the
+    finished ``answer``. Chunks add up (``a + b``), so a stream folds into its final chunk."""
+
+    delta: str = ""
+    answer: Answer | None = None
+
+    def __add__(self, other: "AnswerChunk") -> "AnswerChunk":
+        return AnswerChunk(self.delta + other.delta, other.answer or self.answer)

@@ -37,6 +37,41 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_threshold(value: str) -> float | None | str:
+    if value == "default":
+        return "default"
+    if value == "none":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold {value!r}: give a number, 'none' or 'default'") from None
+
+
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    import qa
+    from eval.answers import evaluate_answers, sample
+
+    questions_set = load_squad(args.squad)
+    corpora = [load_squad(c) for c in args.corpus] if args.corpus else [questions_set]
+    embedder = qa.load_embedder(args.embedder)
+    index = corpus_index(corpora, embedder, progress=not args.json)
+    bot = qa.Assistant(index, args.reader, k=args.k, threshold=args.threshold)
+    questions = sample([q for q in questions_set.questions if not q.impossible], args.limit)
+    result = evaluate_answers(bot, questions, corpus_languages=[c.language for c in corpora],
+                              remove_gold=args.remove_gold, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_dict(with_predictions=args.predictions), ensure_ascii=False, indent=2))
+        return 0
+    corpus_names = ", ".join(args.corpus) if args.corpus else args.squad
+    print(f"questions: {args.squad} ({result.n})   corpus: {corpus_names}   reader: {result.reader}"
+          + ("   [gold paragraph removed]" if args.remove_gold else ""))
+    for key, value in result.to_dict().items():
+        if key not in ("reader", "n"):
+            print(f"  {key:16} {value}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="benchmarks").add_subparsers(dest="eval_command", required=True)
     p = ev.add_parser("retrieval", help="recall@k / MRR of passage retrieval on a SQuAD-format file")
@@ -50,6 +85,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--embedder", default=None, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print JSON (keys recall@1, recall@5, recall@10, mrr@10, n)")
     p.set_defaults(func=lambda a: cmd_eval_retrieval(_with_modes(a)))
+
+    p = ev.add_parser("answers", help="open-domain EM / F1 / citation hit / abstention / latency")
+    p.add_argument("--squad", required=True, metavar="FILE", help="questions (SQuAD v1/v2 JSON)")
+    p.add_argument("--corpus", action="append", metavar="FILE",
+                   help="paragraphs to answer from (repeatable; default: the --squad file's own)")
+    p.add_argument("--reader", default="extractive", help="reader name (default extractive)")
+    p.add_argument("-k", type=int, default=5, help="passages given to the reader")
+    p.add_argument("--limit", type=int, default=0, help="N questions spread over the dataset")
+    p.add_argument("--remove-gold", action="store_true",
+                   help="exclude each question's own paragraph: measures abstention on unanswerable questions")
+    p.add_argument("--threshold", type=_parse_threshold, default="default",
+                   help="abstention threshold: a number, 'none' (never abstain) or 'default'")
+    p.add_argument("--embedder", default=None, metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--predictions", action="store_true", help="with --json, include every prediction")
+    p.set_defaults(func=cmd_eval_answers)
 
 
 def _with_modes(args: argparse.Namespace) -> argparse.Namespace:

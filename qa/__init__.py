@@ -6,6 +6,10 @@ The public API. ``import qa`` is light: models, FAISS and BM25 load only when us
 from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder, cache_dir
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, Hit, IndexInfo, SourceInfo
+from qa.assistant import READERS, Assistant, QuestionError
+from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
+from qa.readers.extractive import ExtractiveReader
+from qa.types import Answer, AnswerChunk, Citation, Timings, Turn
 from qa.api import bundled_corpus_path, default_index, default_index_dir, load_embedder, open_index
 from qa.errors import (
     BayyinaError,
@@ -23,6 +27,8 @@ from sources.types import Document, Passage
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer", "AnswerChunk", "Assistant", "Citation", "Evidence", "ExtractiveReader", "QuestionError", "READERS",
+    "Reader", "Reading", "ReadingChunk", "Timings", "Turn",
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",

@@ -115,6 +115,81 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _assistant(args: argparse.Namespace) -> qa.Assistant:
+    return qa.Assistant(_open(args), args.reader, k=args.k)
+
+
+def _load_history(path: str | None) -> list:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise qa.BayyinaError(f"--history {path}: cannot read it ({exc.strerror}).") from None
+    except ValueError as exc:
+        raise qa.BayyinaError(f"--history {path}: not valid JSON ({exc}); give a list of [question, answer] pairs."
+                              ) from None
+    return data
+
+
+def _print_sources(answer: qa.Answer, out=None) -> None:
+    out = out or sys.stdout
+    if answer.abstained:
+        if answer.hits:
+            print(qa_nearest(answer.lang), file=out)
+            for h in answer.hits[:3]:
+                print(f"  · {h.passage.source}:{h.passage.start}-{h.passage.end}  "
+                      f"{h.passage.text[:160].replace(chr(10), ' ')}…", file=out)
+        return
+    for c in answer.citations:
+        where = f"{c.source}:{c.start}-{c.end}" + (f" (p. {c.page})" if c.page else "")
+        print(f"  [{c.n}] {where}\n      {c.quote[:300].replace(chr(10), ' ')}", file=out)
+
+
+def qa_nearest(lang: str) -> str:
+    return "أقرب المقاطع:" if lang == "ar" else "Nearest passages:"
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _assistant(args)
+    answer = bot.ask(args.question, _load_history(args.history))
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print(answer.text)
+    _print_sources(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    bot = _assistant(args)
+    history: list[tuple[str, str]] = []
+    print("Bayyina — ask in Arabic or English; an empty line or Ctrl-D quits. "
+          "اسأل بالعربية أو بالإنجليزية؛ سطر فارغ للخروج.")
+    while True:
+        try:
+            question = input("\n? ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip() or question.strip() in ("exit", "quit", "خروج"):
+            return 0
+        try:
+            answer = None
+            for chunk in bot.stream(question, history):
+                if chunk.delta:
+                    print(chunk.delta, end="", flush=True)
+                if chunk.answer is not None:
+                    answer = chunk.answer
+            print()
+        except qa.BayyinaError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        if answer is not None:
+            _print_sources(answer)
+            history.append((question, answer.text))
+
+
 def _add_index_opts(p: argparse.ArgumentParser, *, default: str | None) -> None:
     p.add_argument("--index", default=default, metavar="DIR",
                    help="index directory" + (f" (default: {default})" if default else
@@ -156,6 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_index_opts(p, default=None)
     p.set_defaults(func=cmd_search)
+
+    for name, helptext, func in (("ask", "answer one question with citations", cmd_ask),
+                                 ("chat", "chat in the terminal (keeps the conversation)", cmd_chat)):
+        p = sub.add_parser(name, help=helptext)
+        if name == "ask":
+            p.add_argument("question")
+            p.add_argument("--history", metavar="FILE.json", help="earlier turns: a JSON list of [question, answer]")
+            p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--reader", default="extractive", choices=qa.READERS, help="how answers are written")
+        p.add_argument("-k", type=int, default=5, help="passages given to the reader (default 5)")
+        _add_index_opts(p, default=None)
+        p.set_defaults(func=func)
 
     for ep in entry_points(group="bayyina.commands"):
         ep.load()(sub)

@@ -15,7 +15,8 @@ from sources.text import normalize, tokenize
 
 _ANAPHORA_EN = set("it its it's they them their theirs he him his she her hers this that these those there "
                    "then such one".split())
-_ANAPHORA_AR = set("هو هي هم هما هن ذلك تلك هذا هذه هؤلاء هناك عندئذ حينها".split())
+# هو/هي are left out: in "ما هو …؟" they are the copula of a self-contained question.
+_ANAPHORA_AR = set("ذلك تلك هذا هذه هؤلاء هناك عندئذ حينها".split())
 _FOLLOW_UP_MAX_CONTENT = 3
 MAX_HISTORY_TURNS = 50
 

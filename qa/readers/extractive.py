@@ -10,6 +10,7 @@ when that differs from the asker's, the answer says so.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -31,6 +32,7 @@ class _Candidate:
     start: int       # document offsets
     end: int
     text: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,23 @@ class ExtractiveReader:
         self.weights = weights
         self.max_passages = max_passages
         self.min_words = min_words
+        self._vectors: OrderedDict[tuple[str, int, int, str], np.ndarray] = OrderedDict()
+        self._cache_size = 8192
+
+    def _sentence_vectors(self, candidates: Sequence[_Candidate]) -> np.ndarray:
+        """Sentence embeddings, remembered across questions (follow-ups and nearby questions
+        read the same passages)."""
+        keys = [(c.source, c.start, c.end, c.text) for c in candidates]
+        missing = [i for i, key in enumerate(keys) if key not in self._vectors]
+        if missing:
+            fresh = self.embedder.embed_passages([candidates[i].text for i in missing])
+            for i, vec in zip(missing, fresh):
+                self._vectors[keys[i]] = vec
+        for key in keys:
+            self._vectors.move_to_end(key)
+        while len(self._vectors) > self._cache_size:
+            self._vectors.popitem(last=False)
+        return np.stack([self._vectors[key] for key in keys])
 
     def candidates(self, hits: Sequence[Hit]) -> list[_Candidate]:
         """Sentences of the top passages, once each (overlapping passages share sentences)."""
@@ -78,17 +97,18 @@ class ExtractiveReader:
                 if key in seen:
                     continue
                 text = p.text[s:e]
-                if len(text.split()) < self.min_words and len(spans) > 1:
-                    continue
+                if len(spans) > 1 and (len(text.split()) < self.min_words or text == p.heading
+                                       or text.rstrip().endswith(":")):
+                    continue  # too short to answer, or a heading line
                 seen.add(key)
-                out.append(_Candidate(n, p.start + s, p.start + e, text))
+                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source))
         return out
 
     def score(self, search_query: str, candidates: Sequence[_Candidate]) -> np.ndarray:
         if not candidates:
             return np.zeros(0, np.float32)
         q = self.embedder.embed_queries([search_query])[0]
-        vecs = self.embedder.embed_passages([c.text for c in candidates])
+        vecs = self._sentence_vectors(candidates)
         qtokens = set(tokenize(search_query, stem=True, stopwords=True))
         w = self.weights
         lex = np.array([_lexical(qtokens, c.text) for c in candidates], np.float32)

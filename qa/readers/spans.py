@@ -134,6 +134,21 @@ def _runs(toks: list[_Tok], qkeys: set[str]) -> list[tuple[int, int]]:
     return out
 
 
+def _capitalised(toks: list[_Tok], i: int, j: int) -> list[tuple[int, int]]:
+    """Sub-runs of capitalised words (a name) inside ``toks[i:j]``; Arabic runs are kept whole."""
+    if any(is_arabic_word(normalize(t.raw)) for t in toks[i:j]):
+        return [(i, j)]
+    out, a = [], None
+    for x in range(i, j + 1):
+        cap = x < j and toks[x].raw[:1].isupper()
+        if cap and a is None:
+            a = x
+        elif not cap and a is not None:
+            out.append((a, x))
+            a = None
+    return out
+
+
 def short_span(question: str, search_query: str, sentence: str) -> tuple[int, int] | None:
     """The character span ``[start, end)`` of a short answer inside ``sentence``, or ``None``."""
     toks = _tokens(sentence)
@@ -149,6 +164,8 @@ def short_span(question: str, search_query: str, sentence: str) -> tuple[int, in
         max_len = 4
     else:
         spans = _runs(toks, qkeys)
+        if qtype == "person":
+            spans = [sub for i, j in spans for sub in _capitalised(toks, i, j)] or spans
         max_len = 6
     best = None
     for i, j in spans:

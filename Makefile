@@ -27,10 +27,11 @@ model: $(STAMP)
 	$(PY) -c "from index.embed import default_model_path; default_model_path()"
 
 demo: model
-	@for q in "ما رقم القرار الذي أتاح استخدام القوة في أزمة الخليج؟" \
-	          "What are the weaknesses of the UN collective security system?" \
-	          "متى انتهت الحرب الباردة؟"; do \
-	    echo; echo "» $$q"; $(VENV)/bin/bayyina search "$$q" -k 3; done
+	@for q in "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟" \
+	          "Which Security Council resolution authorised the use of force against Iraq?" \
+	          "ما هي عاصمة اليابان؟"; do \
+	    echo; echo "» $$q"; $(VENV)/bin/bayyina ask "$$q"; done
+	@echo; $(VENV)/bin/bayyina chat
 
 test: model
 	$(PY) -m pytest -q
@@ -38,6 +39,7 @@ test: model
 bench: model
 	$(PY) bench/embed_threads.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/answers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

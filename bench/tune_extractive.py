@@ -28,7 +28,7 @@ DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
 def features(reader, index, question, exclude):
-    hits = index.search(question, k=5, exclude_sources=exclude)
+    hits = index.with_context(index.search(question, k=5, exclude_sources=exclude))
     cands = reader.candidates(hits)
     if not cands:
         return None
@@ -36,7 +36,7 @@ def features(reader, index, question, exclude):
     dense = reader._sentence_vectors(cands) @ q
     qt = set(tokenize(question, stem=True, stopwords=True))
     lex = np.array([len(qt & set(tokenize(c.text, stem=True, stopwords=True))) / max(len(qt), 1) for c in cands])
-    rank = np.array([1.0 / c.n for c in cands])
+    rank = np.array([1.0 / c.rank for c in cands])
     return cands, dense, lex, rank
 
 
@@ -50,6 +50,7 @@ def main() -> int:
     embedder = load_embedder(quiet=True)
     reader = ExtractiveReader(embedder)
     rows = {"full": [], "removed": []}
+    answers = {lang: {q.id: q.answers for q in d.questions} for lang, d in data.items()}
     for qlang, clang in (("ar", "ar"), ("en", "en"), ("ar", "en"), ("en", "ar")):
         index = corpus_index([data[clang]], embedder)
         for q in sample(data[qlang].questions, args.limit):
@@ -58,7 +59,8 @@ def main() -> int:
                 if f is None:
                     continue
                 cands, dense, lex, rank = f
-                gold = np.array([contains_gold(c.text, q.answers) for c in cands])
+                golds = q.answers + answers[clang].get(q.id, ())  # the source-language gold too (parallel)
+                gold = np.array([contains_gold(c.text, golds) for c in cands])
                 rows[cond].append((qlang, clang, dense, lex, rank, gold))
         print(f"features {qlang}→{clang} done", file=sys.stderr, flush=True)
     if args.dump:

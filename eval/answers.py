@@ -4,6 +4,10 @@ EM and F1 compare the short answer (or, without one, the quoted sentence) with t
 answer-contains-gold checks the full answer text; citation hit: a cited passage belongs to the
 gold paragraph. With ``remove_gold`` every question is asked with its own paragraph excluded
 from retrieval (in every language), so it should be abstained on.
+
+Across languages (an Arabic question over English paragraphs), a quoting reader answers in the
+source's language, so the gold answers of the parallel file (same question id) count too:
+``extra_golds`` maps a question id to them.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from eval.datasets import Question, paragraph_of
 from eval.metrics import contains_gold, exact_match, f1, percentile
@@ -76,8 +80,18 @@ def sample(questions: Sequence[Question], limit: int) -> list[Question]:
     return [questions[int(i * step)] for i in range(limit)]
 
 
+def parallel_golds(*datasets) -> dict[str, tuple[str, ...]]:
+    """Question id → the gold answers of every given (parallel) dataset."""
+    out: dict[str, tuple[str, ...]] = {}
+    for d in datasets:
+        for q in d.questions:
+            out[q.id] = out.get(q.id, ()) + q.answers
+    return out
+
+
 def evaluate_answers(assistant: Assistant, questions: Sequence[Question], *, corpus_languages: Sequence[str],
-                     remove_gold: bool = False, progress: bool = False) -> AnswersResult:
+                     remove_gold: bool = False, extra_golds: Mapping[str, tuple[str, ...]] | None = None,
+                     progress: bool = False) -> AnswersResult:
     preds: list[Prediction] = []
     iterator = questions
     if progress:
@@ -89,8 +103,9 @@ def evaluate_answers(assistant: Assistant, questions: Sequence[Question], *, cor
         t0 = time.perf_counter()
         ans = assistant.ask(q.question, exclude_sources=exclude)
         latency = (time.perf_counter() - t0) * 1000
+        golds = tuple(dict.fromkeys(q.answers + tuple((extra_golds or {}).get(q.id, ()))))
         preds.append(Prediction(
-            id=q.id, question=q.question, golds=q.answers, answer=ans.text, short=ans.short,
+            id=q.id, question=q.question, golds=golds, answer=ans.text, short=ans.short,
             abstained=ans.abstained, confidence=ans.confidence,
             cited_paragraphs=tuple(paragraph_of(c.source) for c in ans.citations), gold_paragraph=q.paragraph_id,
             latency_ms=latency, retrieve_ms=ans.timings_ms.retrieve, read_ms=ans.timings_ms.read))

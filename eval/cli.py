@@ -50,7 +50,7 @@ def _parse_threshold(value: str) -> float | None | str:
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
     import qa
-    from eval.answers import evaluate_answers, sample
+    from eval.answers import evaluate_answers, parallel_golds, sample
 
     questions_set = load_squad(args.squad)
     corpora = [load_squad(c) for c in args.corpus] if args.corpus else [questions_set]
@@ -58,8 +58,10 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     index = corpus_index(corpora, embedder, progress=not args.json)
     bot = qa.Assistant(index, args.reader, k=args.k, threshold=args.threshold)
     questions = sample([q for q in questions_set.questions if not q.impossible], args.limit)
+    others = [c for c in corpora if c.language != questions_set.language]
     result = evaluate_answers(bot, questions, corpus_languages=[c.language for c in corpora],
-                              remove_gold=args.remove_gold, progress=not args.json)
+                              remove_gold=args.remove_gold, extra_golds=parallel_golds(*others),
+                              progress=not args.json)
     if args.json:
         print(json.dumps(result.to_dict(with_predictions=args.predictions), ensure_ascii=False, indent=2))
         return 0

@@ -78,6 +78,8 @@ class Index:
         self._dense = DenseIndex(embedder.dim, resolve_kind(self.config.dense_kind, 0))
         self._sparse = SparseIndex()
         self._lang_rows: dict[str, np.ndarray] = {}
+        self._doc_order: dict[str, list[int]] = {}
+        self._row_of: dict[str, int] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -174,10 +176,38 @@ class Index:
 
     def _index_languages(self) -> None:
         rows: dict[str, list[int]] = {}
+        order: dict[str, list[int]] = {}
         for i, p in enumerate(self._passages):
             if p.lang in _QUOTA_LANGS:
                 rows.setdefault(p.lang, []).append(i)
+            order.setdefault(p.source, []).append(i)
         self._lang_rows = {lang: np.asarray(r, dtype=np.int64) for lang, r in rows.items()}
+        self._doc_order = {s: sorted(r, key=lambda i: (self._passages[i].start, self._passages[i].end))
+                           for s, r in order.items()}
+        self._row_of = {p.id: i for i, p in enumerate(self._passages)}
+
+    def neighbours(self, passage: Passage, *, before: int = 1, after: int = 1) -> tuple[Passage, ...]:
+        """The passages just before and after ``passage`` in its document (document order)."""
+        row = self._row_of.get(passage.id)
+        if row is None:
+            return ()
+        order = self._doc_order[passage.source]
+        at = order.index(row)
+        rows = order[max(at - before, 0):at] + order[at + 1:at + 1 + after]
+        return tuple(self._passages[r] for r in rows)
+
+    def with_context(self, hits: Sequence[Hit], *, before: int = 1, after: int = 1) -> tuple[Hit, ...]:
+        """``hits`` followed by their not-yet-included neighbours (``via="context"``, carrying the
+        rank and score of the hit they surround), so a reader sees an answer that sits just
+        outside the retrieved passage."""
+        seen = {h.passage.id for h in hits}
+        extra: list[Hit] = []
+        for h in hits:
+            for p in self.neighbours(h.passage, before=before, after=after):
+                if p.id not in seen:
+                    seen.add(p.id)
+                    extra.append(Hit(passage=p, score=h.score, rank=h.rank, via="context"))
+        return tuple(hits) + tuple(extra)
 
     # ------------------------------------------------------------------ searching
 

@@ -8,7 +8,7 @@ from typing import Literal
 from sources.loaders import Skipped
 from sources.types import Passage
 
-Via = Literal["dense", "bm25", "hybrid"]
+Via = Literal["dense", "bm25", "hybrid", "context"]
 SearchMode = Literal["hybrid", "dense", "bm25"]
 
 
@@ -16,7 +16,8 @@ SearchMode = Literal["hybrid", "dense", "bm25"]
 class Hit:
     """One retrieved passage. ``score`` is the fused RRF score for ``hybrid``, cosine similarity
     for ``dense`` and the BM25 score for ``bm25``; ``dense_score``/``bm25_score`` are the
-    component scores where the passage was found by that side (else ``None``)."""
+    component scores where the passage was found by that side (else ``None``). A ``context``
+    hit is a neighbour of a retrieved passage in its document, with that passage's rank and score."""
 
     passage: Passage
     score: float

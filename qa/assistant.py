@@ -67,11 +67,12 @@ class Assistant:
     >>> ans.text, [c.quote for c in ans.citations]
     """
 
-    def __init__(self, index: Index, reader: Reader | str = "extractive", *, k: int = 5,
+    def __init__(self, index: Index, reader: Reader | str = "extractive", *, k: int = 5, context: int = 1,
                  threshold: float | None | str = "default") -> None:
         self.index = index
         self.reader: Reader = make_reader(reader, index.embedder) if isinstance(reader, str) else reader
         self.k = k
+        self.context = context
         self.threshold = default_threshold(self.reader) if threshold == "default" else threshold
         self._chain = None
 
@@ -116,7 +117,8 @@ class Assistant:
         if self._chain is None:
             from qa.chain import build_chain
 
-            self._chain = build_chain(self.index, self.reader, k=self.k, threshold=self.threshold)
+            self._chain = build_chain(self.index, self.reader, k=self.k, context=self.context,
+                                      threshold=self.threshold)
         return self._chain
 
     def _inputs(self, question: str, history: object, exclude_sources: Iterable[str]) -> dict:

@@ -62,10 +62,11 @@ class IndexRetriever(BaseRetriever):
         return [hit_to_document(h) for h in hits]
 
 
-def build_chain(index: Index, reader: Reader, *, k: int = 5, threshold: float | None = None,
+def build_chain(index: Index, reader: Reader, *, k: int = 5, context: int = 1, threshold: float | None = None,
                 clock: Callable[[], float] = time.perf_counter) -> Runnable:
     """A Runnable from ``{"question", "lang", "history", "exclude_sources"}`` to ``AnswerChunk``s;
-    ``invoke`` returns the folded chunk whose ``answer`` is the final ``Answer``."""
+    ``invoke`` returns the folded chunk whose ``answer`` is the final ``Answer``. The reader is
+    shown the ``k`` retrieved passages, then ``context`` neighbouring passages on each side of them."""
 
     def add_query(inp: dict) -> str:
         history: Sequence[Turn] = inp.get("history", ())
@@ -75,6 +76,8 @@ def build_chain(index: Index, reader: Reader, *, k: int = 5, threshold: float | 
         t0 = clock()
         retriever = IndexRetriever(index=index, k=k, exclude_sources=frozenset(inp.get("exclude_sources", ())))
         hits = tuple(document_to_hit(d) for d in retriever.invoke(inp["search_query"]))
+        if context:
+            hits = index.with_context(hits, before=context, after=context)
         return {"hits": hits, "retrieve_ms": (clock() - t0) * 1000}
 
     def read_and_cite(pieces: Iterator[dict]) -> Iterator[AnswerChunk]:

@@ -33,6 +33,7 @@ class _Candidate:
     end: int
     text: str
     source: str
+    rank: int        # retrieval rank of the hit (a context passage shares its retrieved neighbour's)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class ExtractiveReader:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
-                 max_passages: int = 5, min_words: int = 3) -> None:
+                 max_passages: int = 20, min_words: int = 3) -> None:
         self.embedder = embedder
         self.weights = weights
         self.max_passages = max_passages
@@ -101,7 +102,7 @@ class ExtractiveReader:
                                        or text.rstrip().endswith(":")):
                     continue  # too short to answer, or a heading line
                 seen.add(key)
-                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source))
+                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank))
         return out
 
     def score(self, search_query: str, candidates: Sequence[_Candidate]) -> np.ndarray:
@@ -112,7 +113,7 @@ class ExtractiveReader:
         qtokens = set(tokenize(search_query, stem=True, stopwords=True))
         w = self.weights
         lex = np.array([_lexical(qtokens, c.text) for c in candidates], np.float32)
-        rank = np.array([1.0 / c.n for c in candidates], np.float32)
+        rank = np.array([1.0 / max(c.rank, 1) for c in candidates], np.float32)
         return w.dense * (vecs @ q) + w.lexical * lex + w.rank * rank
 
     def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:

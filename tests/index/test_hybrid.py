@@ -203,3 +203,16 @@ def test_exclude_sources(fake_embedder, bilingual_docs):
     for mode in ("hybrid", "dense", "bm25"):
         hits = index.search("مجلس الأمن القرار 678", 10, mode=mode, exclude_sources={"un.ar.txt"})
         assert hits and "un.ar.txt" not in {h.passage.source for h in hits}
+
+
+def test_neighbours_and_context(fake_embedder):
+    text = " ".join(f"Sentence number {i} is here." for i in range(12))
+    index = build([Document("long.txt", text)], fake_embedder, IndexConfig(chunk=ChunkConfig(10, 0)))
+    ps = sorted(index.passages, key=lambda p: p.start)
+    assert len(ps) >= 4
+    assert index.neighbours(ps[1]) == (ps[0], ps[2])
+    assert index.neighbours(ps[0], before=2, after=1) == (ps[1],)
+    hits = index.search("Sentence number 5", 1)
+    ctx = index.with_context(hits)
+    assert ctx[0] == hits[0] and all(h.via == "context" and h.rank == hits[0].rank for h in ctx[1:])
+    assert {h.passage.id for h in ctx[1:]} == {p.id for p in index.neighbours(hits[0].passage)}

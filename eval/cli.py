@@ -37,17 +37,6 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_threshold(value: str) -> float | None | str:
-    if value == "default":
-        return "default"
-    if value == "none":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--threshold {value!r}: give a number, 'none' or 'default'") from None
-
-
 def cmd_eval_answers(args: argparse.Namespace) -> int:
     import qa
     from eval.answers import evaluate_answers, parallel_golds, sample
@@ -56,7 +45,7 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     corpora = [load_squad(c) for c in args.corpus] if args.corpus else [questions_set]
     embedder = qa.load_embedder(args.embedder)
     index = corpus_index(corpora, embedder, progress=not args.json)
-    bot = qa.Assistant(index, args.reader, k=args.k, threshold=args.threshold)
+    bot = qa.Assistant(index, args.reader, k=args.k, abstain=not args.no_abstain)
     questions = sample([q for q in questions_set.questions if not q.impossible], args.limit)
     others = [c for c in corpora if c.language != questions_set.language]
     result = evaluate_answers(bot, questions, corpus_languages=[c.language for c in corpora],
@@ -97,8 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=0, help="N questions spread over the dataset")
     p.add_argument("--remove-gold", action="store_true",
                    help="exclude each question's own paragraph: measures abstention on unanswerable questions")
-    p.add_argument("--threshold", type=_parse_threshold, default="default",
-                   help="abstention threshold: a number, 'none' (never abstain) or 'default'")
+    p.add_argument("--no-abstain", action="store_true", help="answer every question (no abstention)")
     p.add_argument("--embedder", default=None, metavar="NAME")
     p.add_argument("--json", action="store_true")
     p.add_argument("--predictions", action="store_true", help="with --json, include every prediction")

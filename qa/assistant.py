@@ -9,7 +9,6 @@ from typing import Iterable, Iterator
 
 from index.embed import Embedder
 from index.hybrid import Index, IndexConfig
-from qa import abstain
 from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
 from qa.errors import BayyinaError
@@ -47,16 +46,13 @@ def question_language(question: object) -> str:
     return "ar" if any("\u0600" <= ch <= "\u06ff" for ch in letters) else "en"
 
 
-def make_reader(name: str, embedder: Embedder) -> Reader:
+def make_reader(name: str, embedder: Embedder, *, abstain: bool = True) -> Reader:
+    """A reader by name; ``abstain=False`` makes it answer even when unsure (for evaluation)."""
     if name == "extractive":
-        from qa.readers.extractive import ExtractiveReader
+        from qa.readers.extractive import ExtractiveReader, Thresholds
 
-        return ExtractiveReader(embedder)
+        return ExtractiveReader(embedder, thresholds=Thresholds() if abstain else None)
     raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")
-
-
-def default_threshold(reader: Reader) -> float | None:
-    return abstain.EXTRACTIVE_THRESHOLD if reader.name == "extractive" else None
 
 
 class Assistant:
@@ -68,12 +64,15 @@ class Assistant:
     """
 
     def __init__(self, index: Index, reader: Reader | str = "extractive", *, k: int = 5, context: int = 1,
-                 threshold: float | None | str = "default") -> None:
+                 abstain: bool = True, threshold: float | None = None) -> None:
+        """``reader``: a name from ``READERS`` or any ``Reader``. ``abstain=False`` makes a named reader
+        answer even when unsure; ``threshold`` adds a floor on the reader's confidence."""
         self.index = index
-        self.reader: Reader = make_reader(reader, index.embedder) if isinstance(reader, str) else reader
+        self.reader: Reader = (make_reader(reader, index.embedder, abstain=abstain) if isinstance(reader, str)
+                               else reader)
         self.k = k
         self.context = context
-        self.threshold = default_threshold(self.reader) if threshold == "default" else threshold
+        self.threshold = threshold
         self._chain = None
 
     # ---------------------------------------------------------------- construction

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 import qa
+from qa.abstain import nearest_label
 
 DEFAULT_BUILD_DIR = "bayyina_index"
 
@@ -136,7 +137,7 @@ def _print_sources(answer: qa.Answer, out=None) -> None:
     out = out or sys.stdout
     if answer.abstained:
         if answer.hits:
-            print(qa_nearest(answer.lang), file=out)
+            print(nearest_label(answer.lang), file=out)
             for h in answer.hits[:3]:
                 print(f"  · {h.passage.source}:{h.passage.start}-{h.passage.end}  "
                       f"{h.passage.text[:160].replace(chr(10), ' ')}…", file=out)
@@ -144,10 +145,6 @@ def _print_sources(answer: qa.Answer, out=None) -> None:
     for c in answer.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f" (p. {c.page})" if c.page else "")
         print(f"  [{c.n}] {where}\n      {c.quote[:300].replace(chr(10), ' ')}", file=out)
-
-
-def qa_nearest(lang: str) -> str:
-    return "أقرب المقاطع:" if lang == "ar" else "Nearest passages:"
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

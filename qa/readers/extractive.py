@@ -18,6 +18,7 @@ import numpy as np
 
 from index.embed import Embedder
 from index.types import Hit
+from qa.abstain import CROSS_LANGUAGE_THRESHOLD, SAME_LANGUAGE_THRESHOLD
 from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.spans import short_span
 from sources.chunking import sentences
@@ -38,9 +39,22 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class ExtractiveWeights:
+    """Sentence score = dense cosine + lexical overlap + retrieval-rank prior (tuned on XQuAD,
+    ``bench/tune_extractive.py``). A second sentence is quoted when it scores within
+    ``second_within`` of the best."""
+
     dense: float = 1.0
-    lexical: float = 0.35
-    rank: float = 0.03
+    lexical: float = 0.1
+    rank: float = 0.02
+    second_within: float = 0.02
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Abstain when the best sentence's dense similarity is below these (see ``qa.abstain``)."""
+
+    same_language: float = SAME_LANGUAGE_THRESHOLD
+    cross_language: float = CROSS_LANGUAGE_THRESHOLD
 
 
 def _lexical(qtokens: set[str], text: str) -> float:
@@ -63,9 +77,10 @@ class ExtractiveReader:
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
-                 max_passages: int = 20, min_words: int = 3) -> None:
+                 thresholds: Thresholds | None = Thresholds(), max_passages: int = 20, min_words: int = 3) -> None:
         self.embedder = embedder
         self.weights = weights
+        self.thresholds = thresholds
         self.max_passages = max_passages
         self.min_words = min_words
         self._vectors: OrderedDict[tuple[str, int, int, str], np.ndarray] = OrderedDict()
@@ -105,31 +120,45 @@ class ExtractiveReader:
                 out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank))
         return out
 
-    def score(self, search_query: str, candidates: Sequence[_Candidate]) -> np.ndarray:
+    def score(self, search_query: str, candidates: Sequence[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
+        """(combined score, dense similarity) of every candidate sentence."""
         if not candidates:
-            return np.zeros(0, np.float32)
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
         q = self.embedder.embed_queries([search_query])[0]
-        vecs = self._sentence_vectors(candidates)
+        dense = self._sentence_vectors(candidates) @ q
         qtokens = set(tokenize(search_query, stem=True, stopwords=True))
         w = self.weights
         lex = np.array([_lexical(qtokens, c.text) for c in candidates], np.float32)
         rank = np.array([1.0 / max(c.rank, 1) for c in candidates], np.float32)
-        return w.dense * (vecs @ q) + w.lexical * lex + w.rank * rank
+        return w.dense * dense + w.lexical * lex + w.rank * rank, dense
 
     def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:
         candidates = self.candidates(hits)
         if not candidates:
             yield ReadingChunk(reading=Reading(text="", abstained=True))
             return
-        scores = self.score(search_query or question, candidates)
-        best = int(np.argmax(scores))
-        c = candidates[best]
-        span = short_span(question, search_query or question, c.text)
-        short = c.text[span[0]:span[1]] if span else ""
-        text = f"{short} — «{c.text}» [{c.n}]" if short and short != c.text else f"«{c.text}» [{c.n}]"
-        note = language_note(detect_language(c.text), lang)
+        scores, dense = self.score(search_query or question, candidates)
+        order = np.argsort(-scores, kind="stable")
+        best = candidates[int(order[0])]
+        confidence = float(dense[order[0]])
+        best_lang = detect_language(best.text)
+        if self.thresholds is not None:
+            floor = (self.thresholds.same_language if best_lang == lang or best_lang not in ("ar", "en")
+                     else self.thresholds.cross_language)
+            if confidence < floor:
+                yield ReadingChunk(reading=Reading(text="", confidence=confidence, abstained=True))
+                return
+        chosen = [best]
+        if len(order) > 1 and scores[order[0]] - scores[order[1]] <= self.weights.second_within:
+            chosen.append(candidates[int(order[1])])
+        span = short_span(question, search_query or question, best.text)
+        short = best.text[span[0]:span[1]] if span else ""
+        quotes = " ".join(f"«{c.text}» [{c.n}]" for c in chosen)
+        text = f"{short} — {quotes}" if short and short != best.text else quotes
+        note = language_note(best_lang, lang)
         if note:
             text += "\n" + note
         # One chunk: the quote is only worth showing once it has been scored (and not abstained on).
-        yield ReadingChunk(delta=text, reading=Reading(text=text, short=short, confidence=float(scores[best]),
-                                           evidence=(Evidence(c.n, c.start, c.end),)))
+        yield ReadingChunk(delta=text, reading=Reading(
+            text=text, short=short, confidence=confidence,
+            evidence=tuple(Evidence(c.n, c.start, c.end) for c in chosen)))

@@ -20,9 +20,10 @@ def _squad(path, lang):
         "ar": ["ما رقم القرار الصادر عام 1990؟", "ما الذي شل عمل المجلس؟", "من يقوم بحفظ السلام؟"],
         "en": ["Which resolution was adopted in 1990?", "What paralysed the council?", "Who does peacekeeping?"],
     }[lang]
+    golds = {"ar": ["678", "الحرب الباردة", "الأمم المتحدة"], "en": ["678", "The Cold War", "the United Nations"]}[lang]
     data = {"version": "1.1", "data": [{"title": "UN", "paragraphs": [
-        {"context": c, "qas": [{"id": f"q{i}", "question": q, "answers": [{"text": "x", "answer_start": 0}]}]}
-        for i, (c, q) in enumerate(zip(ctx, qs))]}]}
+        {"context": c, "qas": [{"id": f"q{i}", "question": q, "answers": [{"text": g, "answer_start": c.find(g)}]}]}
+        for i, (c, q, g) in enumerate(zip(ctx, qs, golds))]}]}
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
 
@@ -79,3 +80,22 @@ def test_xquad_loads_and_is_parallel():
     ar, en = load_squad(BENCH / "xquad.ar.json"), load_squad(BENCH / "xquad.en.json")
     assert len(ar.paragraphs) == len(en.paragraphs) == 240 and len(ar.questions) == len(en.questions) == 1190
     assert [q.id for q in ar.questions] == [q.id for q in en.questions]
+
+
+def test_answers_end_to_end_on_fixture(tmp_path, fake_embedder):
+    from eval.answers import evaluate_answers, parallel_golds
+
+    ar = load_squad(_squad(tmp_path / "t.ar.json", "ar"))
+    en = load_squad(_squad(tmp_path / "t.en.json", "en"))
+    index = qa.Index(fake_embedder)
+    index.add_documents(en.documents())
+    bot = qa.Assistant(index, "extractive", abstain=False)
+    same = evaluate_answers(bot, en.questions, corpus_languages=["en"])
+    assert same.n == 3 and same.contains_gold == 1.0 and same.citation_hit == 1.0
+    assert same.abstention_rate == 0.0 and 0 < same.latency_p50_ms <= same.latency_p95_ms
+    assert set(same.to_dict()) >= {"em", "f1", "contains_gold", "citation_hit", "abstention_rate",
+                                   "latency_p50_ms", "latency_p95_ms"}
+    removed = evaluate_answers(bot, en.questions, corpus_languages=["en"], remove_gold=True)
+    assert removed.citation_hit == 0.0
+    cross = evaluate_answers(bot, ar.questions, corpus_languages=["en"], extra_golds=parallel_golds(en))
+    assert all("678" in p.golds for p in cross.predictions[:1])

@@ -7,6 +7,7 @@ from index.hybrid import build
 from qa.assistant import Assistant, question_language
 from qa.chain import document_to_hit, hit_to_document
 from qa.readers.base import Evidence
+from qa.readers.extractive import Thresholds
 from tests.qa.fakes import FakeReader
 
 
@@ -117,3 +118,18 @@ def test_chain_is_a_langchain_runnable(index):
 
     bot = Assistant(index, FakeReader(), threshold=None)
     assert isinstance(bot.chain, Runnable)
+
+
+def test_extractive_reader_with_fake_embedder(index):
+    """The extractive reader's mechanics (quote, citation, language note, thresholds) without a model."""
+    bot = Assistant(index, "extractive", abstain=False)
+    a = bot.ask("Which resolution did the Council adopt in 1990?")
+    assert not a.abstained and "«" in a.text and a.citations
+    body = a.text.split("\n")[0]
+    assert all(f"[{c.n}]" in body for c in a.citations)
+    for c in a.citations:
+        doc = next(d for d in ("un.ar.txt", "un.en.txt") if d == c.source)
+        assert c.quote and c.end > c.start and doc
+    strict = Assistant(index, qa.ExtractiveReader(index.embedder,
+                                                  thresholds=Thresholds(same_language=2.0, cross_language=2.0)))
+    assert strict.ask("Which resolution did the Council adopt in 1990?").abstained

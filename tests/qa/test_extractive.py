@@ -46,7 +46,7 @@ def test_follow_up_uses_the_conversation(bot):
 
 
 @pytest.mark.parametrize("question, lang", [
-    ("ما هي عاصمة اليابان؟", "ar"), ("What is the boiling point of water at sea level?", "en")])
+    ("ما هي عاصمة اليابان؟", "ar"), ("How do I bake sourdough bread?", "en")])
 def test_unanswerable_questions_abstain(bot, question, lang):
     a = bot.ask(question)
     assert a.abstained and a.text == {"ar": "لا تتضمن المصادر إجابة عن هذا السؤال.",

@@ -3,6 +3,11 @@
 The question's type (number, date, person, other — from Arabic and English cue words) picks the
 kind of span; among the candidates, the one nearest to the words the sentence shares with the
 question wins. Everything matches through the shared normaliser (``sources.text``).
+
+Measured on XQuAD (150 questions per language), a short span beats quoting the whole sentence
+for numbers and dates in both languages and for people's names in English (capitalisation marks
+them); for other questions, and names in Arabic, the sentence scores better, so no span is
+proposed there.
 """
 
 from __future__ import annotations
@@ -159,6 +164,8 @@ def short_span(question: str, search_query: str, sentence: str) -> tuple[int, in
     if not matched:
         return None
     qtype = question_type(question)
+    if qtype == "other" or (qtype == "person" and any(is_arabic_word(normalize(t.raw)) for t in toks)):
+        return None
     if qtype in ("number", "date"):
         spans = [(i, j) for i, j in _candidates(toks, qtype) if not all(toks[x].key in qkeys for x in range(i, j))]
         max_len = 4

@@ -30,9 +30,9 @@ def main() -> int:
     data = {lang: load_squad(args.bench / f"xquad.{lang}.json") for lang in ("ar", "en")}
     embedder = load_embedder(quiet=True)
     print(f"reader: {args.reader}; {args.limit} questions per direction; embedder: {embedder.name}\n")
-    print("| direction | EM | F1 | contains gold | citation hit | answered (gold present) | "
+    print("| direction | EM | F1 | contains gold | citation hit | citation contains gold | answered (gold present) | "
           "abstained (gold removed) | p50 ms | p95 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for qlang, clang in (("ar", "ar"), ("en", "en"), ("ar", "en"), ("en", "ar")):
         index = corpus_index([data[clang]], embedder)
         bot = Assistant(index, args.reader)
@@ -41,7 +41,8 @@ def main() -> int:
         full = evaluate_answers(bot, questions, corpus_languages=[clang], extra_golds=extra)
         removed = evaluate_answers(bot, questions, corpus_languages=[clang], remove_gold=True)
         print(f"| {qlang}→{clang} | {full.em:.3f} | {full.f1:.3f} | {full.contains_gold:.3f} | "
-              f"{full.citation_hit:.3f} | {1 - full.abstention_rate:.3f} | {removed.abstention_rate:.3f} | "
+              f"{full.citation_hit:.3f} | {full.citation_contains_gold:.3f} | {1 - full.abstention_rate:.3f} | "
+              f"{removed.abstention_rate:.3f} | "
               f"{full.latency_p50_ms:.0f} | {full.latency_p95_ms:.0f} |", flush=True)
     return 0
 

@@ -2,7 +2,8 @@
 
 EM and F1 compare the short answer (or, without one, the quoted sentence) with the gold answers;
 answer-contains-gold checks the full answer text; citation hit: a cited passage belongs to the
-gold paragraph. With ``remove_gold`` every question is asked with its own paragraph excluded
+gold paragraph; citation-contains-gold: a cited quote contains a gold answer (both over answered
+questions). With ``remove_gold`` every question is asked with its own paragraph excluded
 from retrieval (in every language), so it should be abstained on.
 
 Across languages (an Arabic question over English paragraphs), a quoting reader answers in the
@@ -32,6 +33,7 @@ class Prediction:
     abstained: bool
     confidence: float
     cited_paragraphs: tuple[str, ...]
+    cited_quotes: tuple[str, ...]
     gold_paragraph: str
     latency_ms: float
     retrieve_ms: float
@@ -46,6 +48,7 @@ class AnswersResult:
     f1: float
     contains_gold: float
     citation_hit: float
+    citation_contains_gold: float
     abstention_rate: float
     latency_p50_ms: float
     latency_p95_ms: float
@@ -54,6 +57,7 @@ class AnswersResult:
     def to_dict(self, *, with_predictions: bool = False) -> dict:
         out = {"reader": self.reader, "n": self.n, "em": round(self.em, 4), "f1": round(self.f1, 4),
                "contains_gold": round(self.contains_gold, 4), "citation_hit": round(self.citation_hit, 4),
+               "citation_contains_gold": round(self.citation_contains_gold, 4),
                "abstention_rate": round(self.abstention_rate, 4), "latency_p50_ms": round(self.latency_p50_ms, 1),
                "latency_p95_ms": round(self.latency_p95_ms, 1)}
         if with_predictions:
@@ -107,7 +111,8 @@ def evaluate_answers(assistant: Assistant, questions: Sequence[Question], *, cor
         preds.append(Prediction(
             id=q.id, question=q.question, golds=golds, answer=ans.text, short=ans.short,
             abstained=ans.abstained, confidence=ans.confidence,
-            cited_paragraphs=tuple(paragraph_of(c.source) for c in ans.citations), gold_paragraph=q.paragraph_id,
+            cited_paragraphs=tuple(paragraph_of(c.source) for c in ans.citations),
+            cited_quotes=tuple(c.quote for c in ans.citations), gold_paragraph=q.paragraph_id,
             latency_ms=latency, retrieve_ms=ans.timings_ms.retrieve, read_ms=ans.timings_ms.read))
     n = len(preds)
     answered = [p for p in preds if not p.abstained]
@@ -121,6 +126,8 @@ def evaluate_answers(assistant: Assistant, questions: Sequence[Question], *, cor
         f1=mean([0.0 if p.abstained else f1(answer_for_scoring(p.answer, p.short), p.golds) for p in preds]),
         contains_gold=mean([0.0 if p.abstained else contains_gold(p.answer, p.golds) for p in preds]),
         citation_hit=mean([float(p.gold_paragraph in p.cited_paragraphs) for p in answered]),
+        citation_contains_gold=mean([max((contains_gold(q, p.golds) for q in p.cited_quotes), default=0.0)
+                                     for p in answered]),
         abstention_rate=mean([float(p.abstained) for p in preds]),
         latency_p50_ms=percentile([p.latency_ms for p in preds], 50),
         latency_p95_ms=percentile([p.latency_ms for p in preds], 95),

@@ -92,6 +92,7 @@ def test_answers_end_to_end_on_fixture(tmp_path, fake_embedder):
     bot = qa.Assistant(index, "extractive", abstain=False)
     same = evaluate_answers(bot, en.questions, corpus_languages=["en"])
     assert same.n == 3 and same.contains_gold == 1.0 and same.citation_hit == 1.0
+    assert same.citation_contains_gold == 1.0
     assert same.abstention_rate == 0.0 and 0 < same.latency_p50_ms <= same.latency_p95_ms
     assert set(same.to_dict()) >= {"em", "f1", "contains_gold", "citation_hit", "abstention_rate",
                                    "latency_p50_ms", "latency_p95_ms"}

@@ -88,3 +88,36 @@ def test_real_cli_searches_the_bundled_corpus(tmp_path, real_embedder):
     assert "678" in hits[0]["text"]
     assert hits[0]["source"] == "collective_security.ar.txt" and hits[0]["lang"] == "ar"
     assert (tmp_path / "cache" / "indexes").is_dir()
+
+
+def test_ask_json_and_history(tmp_path, docs, fake_models, capsys):
+    idx = str(tmp_path / "idx")
+    assert run(capsys, "index", "build", str(docs), "--index", idx)[0] == 0
+    code, out, _ = run(capsys, "ask", "Which resolution was adopted in 1990?", "--index", idx, "--json")
+    data = json.loads(out)
+    assert code == 0 and set(data) == {"question", "answer", "language", "abstained", "citations", "reader",
+                                       "timings_ms"}
+    assert data["language"] == "en" and data["reader"] == "extractive" and isinstance(data["abstained"], bool)
+    hist = tmp_path / "h.json"
+    hist.write_text(json.dumps([["Which resolution was adopted in 1990?", data["answer"]]]))
+    code, out, _ = run(capsys, "ask", "When?", "--index", idx, "--history", str(hist), "--json")
+    assert code == 0 and json.loads(out)["question"] == "When?"
+    hist.write_text("{not json")
+    code, _, err = run(capsys, "ask", "When?", "--index", idx, "--history", str(hist))
+    assert code == 2 and "not valid JSON" in err
+    hist.write_text(json.dumps([["only a question"]]))
+    code, _, err = run(capsys, "ask", "When?", "--index", idx, "--history", str(hist))
+    assert code == 2 and "turn 0" in err
+    code, _, err = run(capsys, "ask", "   ", "--index", idx)
+    assert code == 2 and "empty" in err
+
+
+def test_chat_keeps_going_after_a_bad_question(tmp_path, docs, fake_models, capsys, monkeypatch):
+    idx = str(tmp_path / "idx")
+    assert run(capsys, "index", "build", str(docs), "--index", idx)[0] == 0
+    lines = iter(["这是什么", "Which resolution was adopted in 1990?", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    code, out, err = run(capsys, "chat", "--index", idx)
+    assert code == 0
+    assert "no Arabic or English words" in err
+    assert "[1]" in out or "sources don't answer" in out

@@ -63,6 +63,28 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_run(args: argparse.Namespace) -> int:
+    from eval.config import load_config
+    from eval.runner import run
+
+    config = load_config(args.config)
+    if args.limit is not None:
+        from dataclasses import replace
+
+        config = replace(config, limit=args.limit)
+    out = args.out or f"reports/{config.name}"
+    results = run(config, out, progress=True)
+    print(f"wrote {out}/results.json, {out}/report.md and plots ({results['duration_s']} s)")
+    return 0
+
+
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from eval.compare import compare, format_differences
+
+    print(format_differences(compare(args.run_a, args.run_b), args.run_a, args.run_b))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="benchmarks").add_subparsers(dest="eval_command", required=True)
     p = ev.add_parser("retrieval", help="recall@k / MRR of passage retrieval on a SQuAD-format file")
@@ -76,6 +98,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--embedder", default=None, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print JSON (keys recall@1, recall@5, recall@10, mrr@10, n)")
     p.set_defaults(func=lambda a: cmd_eval_retrieval(_with_modes(a)))
+
+    p = ev.add_parser("run", help="run a TOML-configured benchmark and write a report folder")
+    p.add_argument("config", metavar="CONFIG.toml")
+    p.add_argument("--out", metavar="DIR", help="report folder (default: reports/<name>)")
+    p.add_argument("--limit", type=int, default=None, help="override the config's question limit")
+    p.set_defaults(func=cmd_eval_run)
+
+    p = ev.add_parser("compare", help="compare two report folders (paired bootstrap)")
+    p.add_argument("run_a", metavar="RUN_A")
+    p.add_argument("run_b", metavar="RUN_B")
+    p.set_defaults(func=cmd_eval_compare)
 
     p = ev.add_parser("answers", help="open-domain EM / F1 / citation hit / abstention / latency")
     p.add_argument("--squad", required=True, metavar="FILE", help="questions (SQuAD v1/v2 JSON)")

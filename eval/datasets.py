@@ -90,3 +90,61 @@ def load_squad(path: str | Path, language: str | None = None) -> SquadDataset:
     if not paragraphs:
         raise DatasetError(f"{p}: the file has no paragraphs.")
     return SquadDataset(str(p), language, tuple(paragraphs), tuple(questions))
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    """One turn to evaluate in a conversation (JSONL format, one object per line)::
+
+        {"id": "c1-2", "history": [["ما رقم القرار…؟", "678 …"]], "question": "ومتى صدر؟",
+         "answers": ["29 نوفمبر 1990"], "gold_text": "29 نوفمبر 1990", "gold_source": "collective_security.ar.txt"}
+
+    ``history``: earlier [question, answer] turns (may be empty); ``answers``: gold answers;
+    ``gold_text``: a piece of the source that a correct citation must contain (default: the first
+    answer); ``gold_source``: optionally, the document it must come from (its source name).
+    """
+
+    id: str
+    history: tuple[tuple[str, str], ...]
+    question: str
+    answers: tuple[str, ...]
+    gold_text: str
+    gold_source: str = ""
+
+
+def load_conversations(path: str | Path) -> tuple[ConversationItem, ...]:
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"{p}: no such file; give a conversation JSONL file.")
+    items: list[ConversationItem] = []
+    ids: set[str] = set()
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{p}: line {n}"
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise DatasetError(f"{where}: not valid JSON ({exc}).") from None
+        if not isinstance(obj, dict):
+            raise DatasetError(f"{where}: expected a JSON object.")
+        for key in ("id", "question"):
+            if not isinstance(obj.get(key), str) or not obj[key].strip():
+                raise DatasetError(f"{where}: '{key}' must be a non-empty string.")
+        answers = obj.get("answers")
+        if not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a for a in answers):
+            raise DatasetError(f"{where} (id {obj['id']}): 'answers' must be a non-empty list of strings.")
+        history = obj.get("history", [])
+        if not isinstance(history, list) or not all(
+                isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in history):
+            raise DatasetError(f"{where} (id {obj['id']}): 'history' must be a list of [question, answer] pairs.")
+        if obj["id"] in ids:
+            raise DatasetError(f"{where}: id {obj['id']!r} appears twice.")
+        ids.add(obj["id"])
+        items.append(ConversationItem(
+            id=obj["id"], history=tuple((q, a) for q, a in history), question=obj["question"],
+            answers=tuple(answers), gold_text=str(obj.get("gold_text") or answers[0]),
+            gold_source=str(obj.get("gold_source", ""))))
+    if not items:
+        raise DatasetError(f"{p}: the file has no conversation items.")
+    return tuple(items)

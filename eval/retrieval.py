@@ -26,6 +26,7 @@ class RetrievalResult:
     recall: dict[int, float]
     mrr10: float
     other_language_at5: float | None
+    ranks: tuple[tuple[str, int | None], ...] = ()   # (question id, rank of its paragraph in the top 10)
 
     def to_dict(self) -> dict:
         out: dict = {f"recall@{k}": round(v, 4) for k, v in sorted(self.recall.items())}
@@ -63,6 +64,7 @@ def evaluate_retrieval(index: Index, questions: Sequence[Question], *, mode: str
     hits_at = {k: 0 for k in ks}
     rr = 0.0
     other_hits = 0
+    ranks: list[tuple[str, int | None]] = []
     langs = {p.source.split(":", 1)[0] for p in index.passages}
     mixed = len(langs) > 1
     iterator = questions
@@ -79,6 +81,7 @@ def evaluate_retrieval(index: Index, questions: Sequence[Question], *, mode: str
                 ranked.append(pid)
         ranked = ranked[:depth]
         rank = ranked.index(q.paragraph_id) + 1 if q.paragraph_id in ranked else None
+        ranks.append((q.id, rank))
         for k in ks:
             hits_at[k] += rank is not None and rank <= k
         if rank is not None and rank <= 10:
@@ -93,7 +96,8 @@ def evaluate_retrieval(index: Index, questions: Sequence[Question], *, mode: str
             other_hits += any(paragraph_of(s) == q.paragraph_id for s in other)
     n = len(questions)
     return RetrievalResult(mode=mode, n=n, recall={k: hits_at[k] / n if n else 0.0 for k in ks},
-                           mrr10=rr / n if n else 0.0, other_language_at5=(other_hits / n if n else 0.0) if mixed else None)
+                           mrr10=rr / n if n else 0.0, other_language_at5=(other_hits / n if n else 0.0) if mixed else None,
+                           ranks=tuple(ranks))
 
 
 def _question_lang(q: Question, langs: set[str]) -> str:

@@ -9,6 +9,7 @@ from index.types import AddReport, Hit, IndexInfo, SourceInfo
 from qa.assistant import READERS, Assistant, QuestionError
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from qa.readers.extractive import ExtractiveReader
+from qa.readers.spans import question_type
 from qa.types import Answer, AnswerChunk, Citation, Timings, Turn
 from qa.api import bundled_corpus_path, default_index, default_index_dir, load_embedder, open_index
 from qa.errors import (
@@ -33,5 +34,5 @@ __all__ = [
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",
     "bundled_corpus_path", "cache_dir", "default_index", "default_index_dir", "detect_language", "load",
-    "load_embedder", "load_paths", "normalize", "open_index", "tokenize", "__version__",
+    "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
 ]

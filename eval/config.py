@@ -1,0 +1,136 @@
+"""Run configuration: a TOML file, validated, paths relative to the file.
+
+```toml
+name = "xquad-extractive"        # the report folder's name
+seed = 0                          # for sampling and bootstrap
+limit = 200                       # questions per task for answers (0 = all); retrieval always uses all
+stratify = true                   # sample evenly across articles instead of taking the first N
+
+[embedder]
+name = "multilingual-e5-small"
+
+[index]                           # IndexConfig fields
+max_tokens = 100
+overlap_tokens = 30
+lang_quota = 1
+
+[reader]
+name = "extractive"
+k = 5
+context = 1
+
+[[tasks]]
+name = "ar→ar"
+questions = "../shared/bench/xquad.ar.json"          # SQuAD v1/v2 JSON, or our conversation JSONL
+corpus = ["../shared/bench/xquad.ar.json"]           # default: the questions file's own paragraphs
+retrieval = true                                     # recall@k / MRR
+answers = true                                       # EM, F1, citations, latency
+remove_gold = true                                   # also ask with the gold paragraph removed (abstention)
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.datasets import DatasetError
+
+
+class ConfigError(DatasetError):
+    """The run configuration is malformed; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    questions: Path
+    corpus: tuple[Path, ...]
+    retrieval: bool = True
+    answers: bool = True
+    remove_gold: bool = False
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str
+    tasks: tuple[Task, ...]
+    seed: int = 0
+    limit: int = 0
+    stratify: bool = True
+    embedder: str = "multilingual-e5-small"
+    index: dict = field(default_factory=dict)
+    reader: str = "extractive"
+    k: int = 5
+    context: int = 1
+    source: str = ""          # the TOML text, recorded in results.json
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "seed": self.seed, "limit": self.limit, "stratify": self.stratify,
+                "embedder": self.embedder, "index": dict(self.index), "reader": self.reader, "k": self.k,
+                "context": self.context,
+                "tasks": [{"name": t.name, "questions": str(t.questions), "corpus": [str(c) for c in t.corpus],
+                           "retrieval": t.retrieval, "answers": t.answers, "remove_gold": t.remove_gold}
+                          for t in self.tasks]}
+
+
+_INDEX_KEYS = {"max_tokens", "overlap_tokens", "dense_kind", "rrf_k", "dense_weight", "bm25_weight", "candidates",
+               "lang_quota", "quota_window"}
+
+
+def _get(table: dict, key: str, kind: type, default, where: str):
+    value = table.get(key, default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: '{key}' must be {kind.__name__}, not {value!r}.")
+    return value
+
+
+def load_config(path: str | Path) -> RunConfig:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such file; give a TOML run configuration (see eval/config.py).")
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc}).") from None
+    base = p.resolve().parent
+    raw_tasks = data.get("tasks")
+    if not isinstance(raw_tasks, list) or not raw_tasks:
+        raise ConfigError(f"{p}: needs at least one [[tasks]] table with 'questions'.")
+    tasks = []
+    for i, t in enumerate(raw_tasks):
+        where = f"{p}: tasks[{i}]"
+        if not isinstance(t, dict) or not isinstance(t.get("questions"), str):
+            raise ConfigError(f"{where}: 'questions' (a file path) is required.")
+        questions = (base / t["questions"]).resolve()
+        corpus = t.get("corpus", [])
+        if isinstance(corpus, str):
+            corpus = [corpus]
+        if not isinstance(corpus, list) or not all(isinstance(c, str) for c in corpus):
+            raise ConfigError(f"{where}: 'corpus' must be a path or a list of paths.")
+        tasks.append(Task(
+            name=_get(t, "name", str, f"task{i}", where), questions=questions,
+            corpus=tuple((base / c).resolve() for c in corpus) or (questions,),
+            retrieval=_get(t, "retrieval", bool, True, where), answers=_get(t, "answers", bool, True, where),
+            remove_gold=_get(t, "remove_gold", bool, False, where)))
+    names = [t.name for t in tasks]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{p}: task names must be unique (got {names}).")
+    index = data.get("index", {})
+    if not isinstance(index, dict) or set(index) - _INDEX_KEYS:
+        raise ConfigError(f"{p}: [index] accepts only {sorted(_INDEX_KEYS)}; got {sorted(index)}.")
+    embedder = data.get("embedder", {})
+    reader = data.get("reader", {})
+    if not isinstance(embedder, dict) or not isinstance(reader, dict):
+        raise ConfigError(f"{p}: [embedder] and [reader] must be tables.")
+    return RunConfig(
+        name=_get(data, "name", str, p.stem, str(p)), tasks=tuple(tasks), seed=_get(data, "seed", int, 0, str(p)),
+        limit=_get(data, "limit", int, 0, str(p)), stratify=_get(data, "stratify", bool, True, str(p)),
+        embedder=_get(embedder, "name", str, "multilingual-e5-small", f"{p}: [embedder]"), index=dict(index),
+        reader=_get(reader, "name", str, "extractive", f"{p}: [reader]"),
+        k=_get(reader, "k", int, 5, f"{p}: [reader]"), context=_get(reader, "context", int, 1, f"{p}: [reader]"),
+        source=text)

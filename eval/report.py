@@ -43,7 +43,7 @@ def markdown(results: dict) -> str:
                 f"| {t['name']} | {s['n']} | {_fmt(s['em'])} | {_fmt(s['f1'])} | {_fmt(s['contains_gold'])} | "
                 f"{_fmt(s['citation_hit'])} | {_fmt(s['citation_recall'])} | {_fmt(s['citation_precision'])} | "
                 f"{_fmt(s['answered_rate'])} | {_fmt(s['abstention_precision'])} | {_fmt(s['abstention_recall'])} | "
-                f"{_fmt(s['total_p50_ms'])} | {_fmt(s['total_p95_ms'])} |")
+                f"{s['total_p50_ms']:.0f} | {s['total_p95_ms']:.0f} |")
         lines += ["", "Latency per stage (ms, p50 / p95):", "", "| task | retrieve | read | total |",
                   "|---|---|---|---|"]
         for t in answers:

@@ -154,7 +154,7 @@ def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progr
         result["retrieval"] = {**r.to_dict(), "recall_curve": curve,
                                "per_question": [{"id": i, "rank": rank} for i, rank in r.ranks]}
     if task.answers:
-        bot = qa.Assistant(index, config.reader, k=config.k, context=config.context)
+        bot = qa.Assistant(index, config.reader, k=config.k, context=config.context, abstain=config.abstain)
         langs = [c.language for c in corpora]
         extra: dict[str, tuple[str, ...]] = {}
         for c in corpora:
@@ -165,7 +165,7 @@ def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progr
                    else list(qset.questions)[: config.limit or None])
         records = []
         for q in sampled:
-            conditions = [(False, ())] if q.impossible else [(False, ())]
+            conditions: list[tuple[bool, tuple[str, ...]]] = [(False, ())]
             if task.remove_gold and not q.impossible:
                 conditions.append((True, tuple(f"{lang}:{q.paragraph_id}" for lang in langs)))
             for removed, exclude in conditions:
@@ -188,7 +188,7 @@ def _conversation_task(task: Task, config: RunConfig, embedder, judge, progress:
     index = qa.Index(embedder, qa.IndexConfig.from_dict(_index_dict(config)))
     docs = [qa.load(p, source=p.name) for p in task.corpus]
     index.add_documents(docs)
-    bot = qa.Assistant(index, config.reader, k=config.k, context=config.context)
+    bot = qa.Assistant(index, config.reader, k=config.k, context=config.context, abstain=config.abstain)
     records = []
     hits_at_k = 0
     for item in items:

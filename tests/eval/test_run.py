@@ -48,7 +48,7 @@ retrieval = false
 
 def test_end_to_end_run_writes_results_report_and_plots(tmp_path, fake_embedder, monkeypatch):
     monkeypatch.setenv("BAYYINA_CACHE", str(tmp_path / "cache"))
-    cfg = _config(tmp_path)
+    cfg = _config(tmp_path, extra="[reader]\nabstain = false\n")
     results = bayyina_eval.run(cfg, tmp_path / "out", embedder=fake_embedder)
     out = tmp_path / "out"
     for name in ("results.json", "report.md", *PLOTS):
@@ -66,6 +66,9 @@ def test_end_to_end_run_writes_results_report_and_plots(tmp_path, fake_embedder,
     s = tasks["ar"]["answers"]["summary"]
     assert s["n"] == 4 and s["answerable"] == 2 and s["unanswerable"] == 2
     assert {"retrieve_p50_ms", "read_p95_ms", "total_p50_ms"} <= set(s)
+    assert s["answered_rate"] == 1.0 and s["abstention_recall"] == 0.0
+    assert s["citation_recall"] is not None and 0 <= s["citation_precision"] <= 1
+    assert s["contains_gold"] > 0
     conv = tasks["conv"]["answers"]["summary"]
     assert conv["n"] == 2 and "follow_up_contains_gold" in conv and "retrieval_hit" in conv
     report = (out / "report.md").read_text()

@@ -39,7 +39,7 @@ test: model
 bench: model
 	$(PY) bench/embed_threads.py
 	$(PY) bench/retrieval.py
-	$(PY) bench/answers.py
+	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad
 
 clean:
 	rm -rf $(VENV) .pytest_cache

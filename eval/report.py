@@ -121,7 +121,7 @@ def _plots(results: dict, out: Path) -> None:
     plt.close(fig)
 
     # abstention vs threshold on the reader's confidence
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for t in answer_tasks:
         preds = t["answers"]["predictions"]
         pos = np.array([r["confidence"] for r in preds if not r["should_abstain"]])
@@ -139,7 +139,7 @@ def _plots(results: dict, out: Path) -> None:
     ax.set_title("Abstention vs threshold")
     ax.grid(alpha=0.3)
     if ax.lines:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(out / "abstention_threshold.png", dpi=100)
     plt.close(fig)

@@ -23,7 +23,7 @@ from index.sparse import SparseIndex
 from index.types import AddReport, Hit, IndexInfo, SearchMode, SourceInfo
 from sources.chunking import ChunkConfig, chunk
 from sources.errors import BayyinaError, IndexError_
-from sources.loaders import Skipped, load_paths
+from sources.loaders import load_paths
 from sources.text import NORMALISER_VERSION
 from sources.types import Document, Passage
 
@@ -354,4 +354,4 @@ def build(documents: Sequence[Document], embedder: Embedder, config: IndexConfig
     return index
 
 
-__all__ = ["Index", "IndexConfig", "build", "Skipped"]
+__all__ = ["Index", "IndexConfig", "build"]

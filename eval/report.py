@@ -62,6 +62,23 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _save(fig, ax, path: Path, *, title: str, xlabel: str | None, ylabel: str, grid: bool = False,
+          legend: dict | None = None) -> None:
+    import matplotlib.pyplot as plt
+
+    ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if grid:
+        ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**(legend or {}))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def _plots(results: dict, out: Path) -> None:
     import matplotlib
 
@@ -76,15 +93,7 @@ def _plots(results: dict, out: Path) -> None:
             curve = t["retrieval"]["recall_curve"]
             ks = sorted(int(k) for k in curve)
             ax.plot(ks, [curve[str(k)] if str(k) in curve else curve[k] for k in ks], marker="o", label=t["name"])
-    ax.set_xlabel("k")
-    ax.set_ylabel("recall@k")
-    ax.set_title("Retrieval recall@k")
-    ax.grid(alpha=0.3)
-    if ax.lines:
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "recall_at_k.png", dpi=100)
-    plt.close(fig)
+    _save(fig, ax, out / "recall_at_k.png", title="Retrieval recall@k", xlabel="k", ylabel="recall@k", grid=True)
 
     # F1 by question type per task
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -99,26 +108,13 @@ def _plots(results: dict, out: Path) -> None:
         ax.bar(np.arange(len(types)) + i * width, [np.mean(by[ty]) if by[ty] else 0 for ty in types], width,
                label=t["name"])
     ax.set_xticks(np.arange(len(types)) + width * (len(answer_tasks) - 1) / 2, types)
-    ax.set_ylabel("F1")
-    ax.set_title("F1 by question type")
-    if answer_tasks:
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "f1_by_type.png", dpi=100)
-    plt.close(fig)
+    _save(fig, ax, out / "f1_by_type.png", title="F1 by question type", xlabel=None, ylabel="F1")
 
     # latency histogram
     fig, ax = plt.subplots(figsize=(6, 4))
     for t in answer_tasks:
         ax.hist([r["timings_ms"]["total"] for r in t["answers"]["predictions"]], bins=30, alpha=0.5, label=t["name"])
-    ax.set_xlabel("answer latency (ms)")
-    ax.set_ylabel("questions")
-    ax.set_title("Latency")
-    if answer_tasks:
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "latency.png", dpi=100)
-    plt.close(fig)
+    _save(fig, ax, out / "latency.png", title="Latency", xlabel="answer latency (ms)", ylabel="questions")
 
     # abstention vs threshold on the reader's confidence
     fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -134,15 +130,8 @@ def _plots(results: dict, out: Path) -> None:
         if len(neg):
             ax.plot(grid, [(neg < g).mean() for g in grid], linestyle="--", color=line.get_color(),
                     label=f"{t['name']}: abstained (unanswerable)")
-    ax.set_xlabel("confidence threshold")
-    ax.set_ylabel("rate")
-    ax.set_title("Abstention vs threshold")
-    ax.grid(alpha=0.3)
-    if ax.lines:
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    fig.savefig(out / "abstention_threshold.png", dpi=100)
-    plt.close(fig)
+    _save(fig, ax, out / "abstention_threshold.png", title="Abstention vs threshold", xlabel="confidence threshold",
+          ylabel="rate", grid=True, legend={"fontsize": 7, "loc": "center left", "bbox_to_anchor": (1.01, 0.5)})
 
 
 def write_report(results: dict, out: Path) -> None:

@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test bench model clean
+.PHONY: demo test bench model browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,14 @@ model: $(STAMP)
 	$(PY) -c "from index.embed import default_model_path; default_model_path()"
 
 demo: model
-	@for q in "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟" \
-	          "Which Security Council resolution authorised the use of force against Iraq?" \
-	          "ما هي عاصمة اليابان؟"; do \
-	    echo; echo "» $$q"; $(VENV)/bin/bayyina ask "$$q"; done
-	@echo; $(VENV)/bin/bayyina chat
+	$(VENV)/bin/bayyina serve
 
-test: model
+# Debian's Chromium for the browser tests (never `playwright install`); skipped tests say so if it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "could not install chromium (not root?): the browser tests will be skipped"; }
+
+test: model browser
 	$(PY) -m pytest -q
 
 bench: model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import unicodedata
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Iterable, Iterator
 
 from index.embed import Embedder
 from index.hybrid import Index, IndexConfig
+from index.types import AddReport, SourceInfo
 from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
 from qa.errors import BayyinaError
@@ -73,7 +75,9 @@ class Assistant:
         self.k = k
         self.context = context
         self.threshold = threshold
+        self.index_dir: Path | None = None
         self._chain = None
+        self._lock = threading.RLock()
 
     # ---------------------------------------------------------------- construction
 
@@ -81,12 +85,18 @@ class Assistant:
     def default(cls, *, reader: Reader | str = "extractive", embedder: Embedder | None = None,
                 progress: bool = False) -> "Assistant":
         """An assistant over the bundled corpus (its index is built in the cache on first use)."""
-        return cls(default_index(embedder, progress=progress), reader)
+        from qa.api import default_index_dir
+
+        bot = cls(default_index(embedder, progress=progress), reader)
+        bot.index_dir = default_index_dir(bot.index.embedder.name)
+        return bot
 
     @classmethod
     def load(cls, index_dir: str | Path, *, reader: Reader | str = "extractive",
              embedder: Embedder | None = None) -> "Assistant":
-        return cls(open_index(index_dir, embedder), reader)
+        bot = cls(open_index(index_dir, embedder), reader)
+        bot.index_dir = Path(index_dir)
+        return bot
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], index_dir: str | Path | None = None, *,
@@ -105,8 +115,33 @@ class Assistant:
         if index_dir is not None:
             index.save(index_dir)
         bot = cls(index, reader)
+        bot.index_dir = Path(index_dir) if index_dir is not None else None
         bot.last_report = report
         return bot
+
+    # ---------------------------------------------------------------- documents
+
+    def documents(self) -> tuple[SourceInfo, ...]:
+        """The indexed sources."""
+        with self._lock:
+            return self.index.sources
+
+    def add_files(self, paths: Iterable[str | Path], *, progress: bool = False) -> AddReport:
+        """Index more files (unreadable ones are reported in ``skipped``), saving the index when
+        the assistant has a folder."""
+        with self._lock:
+            report = self.index.add_paths(paths, progress=progress)
+            if self.index_dir is not None and (report.added or report.replaced):
+                self.index.save(self.index_dir)
+            return report
+
+    def remove_document(self, source: str) -> int:
+        """Remove a source from the index (and the saved index); return the passages removed."""
+        with self._lock:
+            removed = self.index.remove_source(source)
+            if self.index_dir is not None:
+                self.index.save(self.index_dir)
+            return removed
 
     # ---------------------------------------------------------------- asking
 
@@ -132,9 +167,12 @@ class Assistant:
         yield from self.chain.stream(inputs)
 
     def ask(self, question: str, history: object = (), *, exclude_sources: Iterable[str] = ()) -> Answer:
-        """Answer ``question`` (``history``: ``[(question, answer), …]`` of earlier turns)."""
+        """Answer ``question`` (``history``: ``[(question, answer), …]`` of earlier turns).
+        Safe to call from several threads while others add or remove documents (``stream`` is not:
+        a generator may resume on another thread, so it cannot hold the index lock)."""
         final = AnswerChunk()
-        for chunk in self.stream(question, history, exclude_sources=exclude_sources):
-            final = final + chunk
+        with self._lock:
+            for chunk in self.stream(question, history, exclude_sources=exclude_sources):
+                final = final + chunk
         assert final.answer is not None
         return final.answer

@@ -187,6 +187,21 @@ def cmd_chat(args: argparse.Namespace) -> int:
             history.append((question, answer.text))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported: nothing leaves
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from qa.ui import serve
+
+    bot = qa.Assistant.load(args.index, reader=args.reader) if args.index else qa.Assistant.default(
+        reader=args.reader, progress=True)
+    data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
+    print(f"Bayyina is serving on http://{args.host}:{args.port}  (uploads are stored in {data_dir})")
+    serve(bot, host=args.host, port=args.port, data_dir=data_dir)
+    return 0
+
+
 def _add_index_opts(p: argparse.ArgumentParser, *, default: str | None) -> None:
     p.add_argument("--index", default=default, metavar="DIR",
                    help="index directory" + (f" (default: {default})" if default else
@@ -240,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", type=int, default=5, help="passages given to the reader (default 5)")
         _add_index_opts(p, default=None)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("serve", help="the chat in the browser (Gradio)")
+    p.add_argument("--reader", default="extractive", choices=qa.READERS)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--data-dir", metavar="DIR", help="where uploaded files are kept (default: the cache)")
+    _add_index_opts(p, default=None)
+    p.set_defaults(func=cmd_serve)
 
     for ep in entry_points(group="bayyina.commands"):
         ep.load()(sub)

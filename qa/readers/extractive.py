@@ -143,8 +143,10 @@ class ExtractiveReader:
         confidence = float(dense[order[0]])
         best_lang = detect_language(best.text)
         if self.thresholds is not None:
-            floor = (self.thresholds.same_language if best_lang == lang or best_lang not in ("ar", "en")
-                     else self.thresholds.cross_language)
+            # What was matched is the search query (a condensed follow-up may mix languages).
+            query_lang = detect_language(search_query or question)
+            same = best_lang == query_lang or best_lang not in ("ar", "en")
+            floor = self.thresholds.same_language if same else self.thresholds.cross_language
             if confidence < floor:
                 yield ReadingChunk(reading=Reading(text="", confidence=confidence, abstained=True))
                 return

@@ -1,0 +1,259 @@
+"""The Gradio chat: cited answers, a sources panel, Arabic right-to-left, your own documents.
+
+It only calls the public API (``Assistant``). Gradio is imported here, when the UI is built.
+Each browser session keeps its own conversation (``gr.State``); documents are shared by all.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+from qa.abstain import nearest_label
+from qa.assistant import READERS, Assistant
+from qa.errors import BayyinaError, MissingDependencyError
+from qa.types import Answer
+from sources.loaders import SUPPORTED_SUFFIXES
+from sources.text import detect_language
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_MB = 50
+EXAMPLES = [
+    "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟",
+    "متى انتهت العمليات العسكرية في أزمة الخليج؟",
+    "Which Security Council resolution authorised the use of force against Iraq?",
+    "What did George H. W. Bush call for after the Cold War?",
+]
+TEXT = {
+    "ar": {"title": "## بيّنة — إجابات موثّقة من مصادرك", "placeholder": "اكتب سؤالك بالعربية أو بالإنجليزية…",
+           "send": "اسأل", "sources": "المصادر", "docs": "المستندات", "upload": "أضف ملفات (txt, md, html, pdf, docx)",
+           "remove": "احذف", "reader": "القارئ", "clear": "محادثة جديدة", "indexed": "المستندات المفهرسة",
+           "no_sources": "ستظهر المصادر المستشهد بها هنا."},
+    "en": {"title": "## Bayyina — cited answers from your sources",
+           "placeholder": "Ask in Arabic or English…", "send": "Ask", "sources": "Sources", "docs": "Documents",
+           "upload": "Add files (txt, md, html, pdf, docx)", "remove": "Remove", "reader": "Reader",
+           "clear": "New conversation", "indexed": "Indexed documents",
+           "no_sources": "The cited passages will appear here."},
+}
+CSS = """
+.bayyina-msg, .bayyina-src { unicode-bidi: plaintext; font-family: "Noto Naskh Arabic", "DejaVu Sans", sans-serif; }
+.bayyina-msg[dir=rtl], .bayyina-src[dir=rtl] { text-align: right; }
+#question textarea { unicode-bidi: plaintext; text-align: start; }
+.bayyina-src mark { background: #ffe58a; padding: 0 2px; }
+.bayyina-src li { margin-bottom: 0.8em; }
+a.cite { text-decoration: none; font-weight: 600; }
+"""
+_MARKER = re.compile(r"\[(\d+)\]")
+_SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def _dir(text: str) -> str:
+    return "rtl" if detect_language(text, threshold=0.5) == "ar" else "ltr"
+
+
+def message_html(text: str, lang: str | None = None) -> str:
+    """A chat message with its own direction; ``[n]`` markers become links to the sources panel."""
+    direction = "rtl" if (lang or detect_language(text, threshold=0.5)) == "ar" else "ltr"
+    body = html.escape(text).replace("\n", "<br>")
+    body = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
+    return f'<div class="bayyina-msg" dir="{direction}" lang="{"ar" if direction == "rtl" else "en"}">{body}</div>'
+
+
+def sources_html(answer: Answer | None, ui_lang: str = "en") -> str:
+    """The cited passages, each with the quoted span highlighted inside it."""
+    if answer is None:
+        return f'<div class="bayyina-src" dir="{"rtl" if ui_lang == "ar" else "ltr"}">{TEXT[ui_lang]["no_sources"]}</div>'
+    passages = {h.passage.id: h for h in answer.hits}
+    items = []
+    if answer.abstained:
+        for i, h in enumerate(answer.hits[:3], start=1):
+            p = h.passage
+            items.append(f'<li id="near-{i}"><b>{html.escape(p.source)}</b> · {h.score:.3f}'
+                         f'<div class="bayyina-src" dir="{_dir(p.text)}">{html.escape(p.text)}</div></li>')
+        head = html.escape(nearest_label(answer.lang))
+        return f'<div class="bayyina-src"><p>{head}</p><ol>{"".join(items)}</ol></div>'
+    for c in answer.citations:
+        hit = passages.get(c.passage_id)
+        if hit is not None:
+            p = hit.passage
+            a, b = c.start - p.start, c.end - p.start
+            body = (html.escape(p.text[:a]) + "<mark>" + html.escape(p.text[a:b]) + "</mark>" +
+                    html.escape(p.text[b:]))
+        else:
+            body = "<mark>" + html.escape(c.quote) + "</mark>"
+        page = f" · p. {c.page}" if c.page else ""
+        items.append(f'<li id="src-{c.n}"><b>[{c.n}] {html.escape(c.source)}</b>{page} · {c.score:.3f}'
+                     f'<div class="bayyina-src" dir="{_dir(c.quote)}">{body}</div></li>')
+    return f'<div class="bayyina-src"><ol>{"".join(items)}</ol></div>'
+
+
+def documents_markdown(bot: Assistant) -> str:
+    docs = bot.documents()
+    if not docs:
+        return "—"
+    return "\n".join(f"- `{d.source}` — {d.kind}, {d.passages} passages" for d in docs)
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name that cannot leave the data folder (no folders, no dot-files, no odd characters)."""
+    base = Path(name.replace("\\", "/")).name
+    base = _SAFE_NAME.sub("_", base).strip(" .") or "upload"
+    return base[:120]
+
+
+def store_uploads(files: Sequence[str], data_dir: Path, *, max_mb: int = MAX_UPLOAD_MB) -> tuple[list[Path], list[str]]:
+    """Copy uploaded temp files into ``data_dir`` under safe names; return (stored, problems)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    root = data_dir.resolve()
+    stored, problems = [], []
+    for f in files:
+        src = Path(f)
+        name = safe_upload_name(src.name)
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            problems.append(f"{src.name}: unsupported type; use {', '.join(SUPPORTED_SUFFIXES)}")
+            continue
+        size = src.stat().st_size
+        if size > max_mb * 1024 * 1024:
+            problems.append(f"{src.name}: {size / 1e6:.1f} MB is over the {max_mb} MB limit")
+            continue
+        dest = (root / name).resolve()
+        if dest.parent != root:
+            problems.append(f"{src.name}: refused (the name points outside the data folder)")
+            continue
+        shutil.copyfile(src, dest)
+        stored.append(dest)
+    return stored, problems
+
+
+def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD_MB):
+    """The Gradio Blocks app and the keyword arguments its ``launch`` needs (CSS)."""
+    try:
+        import gradio as gr
+    except ImportError:
+        raise MissingDependencyError("The chat UI needs Gradio.", 'pip install "bayyina[ui]"') from None
+
+    with gr.Blocks(title="Bayyina — بيّنة") as app:
+        ui_lang = gr.Radio(["ar", "en"], value="en", label="العربية / English", elem_id="ui-lang")
+        title = gr.Markdown(TEXT["en"]["title"], elem_id="title")
+        history = gr.State([])
+        with gr.Tab("Chat / المحادثة"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(height=460, elem_id="chat", sanitize_html=True, label="Bayyina")
+                    question = gr.Textbox(placeholder=TEXT["en"]["placeholder"], show_label=False, elem_id="question",
+                                          lines=1)
+                    with gr.Row():
+                        send = gr.Button(TEXT["en"]["send"], variant="primary", elem_id="send")
+                        clear = gr.Button(TEXT["en"]["clear"], elem_id="clear")
+                    gr.Examples(EXAMPLES, inputs=question)
+                with gr.Column(scale=2):
+                    sources_title = gr.Markdown(f"### {TEXT['en']['sources']}")
+                    sources = gr.HTML(sources_html(None), elem_id="sources")
+                    reader = gr.Dropdown(list(READERS), value=bot.reader.name, label=TEXT["en"]["reader"],
+                                         elem_id="reader", interactive=len(READERS) > 1)
+        with gr.Tab("Documents / المستندات"):
+            upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label=TEXT["en"]["upload"],
+                             elem_id="upload")
+            status = gr.Markdown("", elem_id="upload-status")
+            docs_title = gr.Markdown(f"### {TEXT['en']['indexed']}")
+            docs = gr.Markdown(documents_markdown(bot), elem_id="documents")
+            with gr.Row():
+                to_remove = gr.Dropdown([d.source for d in bot.documents()], label=TEXT["en"]["remove"],
+                                        elem_id="remove-choice")
+                remove = gr.Button(TEXT["en"]["remove"], elem_id="remove")
+
+        def respond(q: str, turns: list, messages: list, lang: str):
+            messages = list(messages or [])
+            if not q or not q.strip():
+                yield messages, gr.skip(), turns, q
+                return
+            messages.append({"role": "user", "content": message_html(q)})
+            yield messages, gr.skip(), turns, ""
+            try:
+                answer = bot.ask(q, [tuple(t) for t in turns])
+            except BayyinaError as exc:
+                messages.append({"role": "assistant", "content": message_html(f"⚠ {exc}", lang)})
+                yield messages, gr.skip(), turns, ""
+                return
+            # Reveal the answer progressively (readers that stream tokens make this finer-grained).
+            words = answer.text.split(" ")
+            step = max(1, len(words) // 4)
+            messages.append({"role": "assistant", "content": ""})
+            for i in range(step, len(words) + step, step):
+                messages[-1] = {"role": "assistant", "content": message_html(" ".join(words[:i]), answer.lang)}
+                yield messages, gr.skip(), turns, ""
+            turns = turns + [[q, answer.text]]
+            yield messages, sources_html(answer, lang), turns, ""
+
+        for trigger in (question.submit, send.click):
+            trigger(respond, [question, history, chat, ui_lang], [chat, sources, history, question])
+        clear.click(lambda lang: ([], sources_html(None, lang), []), [ui_lang], [chat, sources, history])
+
+        def add_files(files, progress=gr.Progress()):
+            if not files:
+                return gr.skip(), gr.skip(), gr.skip()
+            progress(0.1, desc="copying files")
+            stored, problems = store_uploads([getattr(f, "name", f) for f in files], data_dir, max_mb=max_upload_mb)
+            progress(0.3, desc="indexing")
+            report = bot.add_files(stored) if stored else None
+            progress(1.0, desc="done")
+            lines = []
+            if report is not None:
+                if report.added or report.replaced:
+                    lines.append("✓ indexed: " + ", ".join(Path(s).name for s in report.added + report.replaced)
+                                 + f" ({report.passages_added} passages)")
+                if report.unchanged:
+                    lines.append("= unchanged: " + ", ".join(Path(s).name for s in report.unchanged))
+                problems += [f"{Path(s.path).name}: {s.reason}" for s in report.skipped]
+            lines += [f"✗ {p}" for p in problems]
+            return "\n\n".join(lines), documents_markdown(bot), gr.update(choices=[d.source for d in bot.documents()])
+
+        upload.upload(add_files, [upload], [status, docs, to_remove])
+
+        def remove_doc(source):
+            if not source:
+                return gr.skip(), gr.skip(), gr.skip()
+            try:
+                n = bot.remove_document(source)
+                msg = f"removed {Path(source).name} ({n} passages)"
+            except BayyinaError as exc:
+                msg = f"✗ {exc}"
+            return msg, documents_markdown(bot), gr.update(choices=[d.source for d in bot.documents()], value=None)
+
+        remove.click(remove_doc, [to_remove], [status, docs, to_remove])
+
+        def switch(lang: str):
+            t = TEXT[lang]
+            return (t["title"], gr.update(placeholder=t["placeholder"]), gr.update(value=t["send"]),
+                    gr.update(value=t["clear"]), f"### {t['sources']}", f"### {t['indexed']}",
+                    gr.update(label=t["upload"]), gr.update(label=t["reader"]), gr.update(label=t["remove"]),
+                    gr.update(value=t["remove"]))
+
+        ui_lang.change(switch, [ui_lang], [title, question, send, clear, sources_title, docs_title, upload, reader,
+                                           to_remove, remove])
+        # The interface language follows the browser's on first load.
+        app.load(None, None, [ui_lang], js="() => ((navigator.language || 'en').startsWith('ar') ? 'ar' : 'en')")
+
+        def api_ask(q: str, turns_json: str = "[]") -> dict:
+            import json
+
+            turns = json.loads(turns_json or "[]")
+            return bot.ask(q, turns).to_dict()
+
+        gr.api(api_ask, api_name="ask")
+    return app, {"css": CSS}
+
+
+def serve(bot: Assistant, *, host: str = "127.0.0.1", port: int = 7860, data_dir: Path,
+          prevent_thread_lock: bool = False):
+    """Build and launch the app; return it (with ``prevent_thread_lock`` the call returns at once)."""
+    app, launch_kwargs = build_app(bot, data_dir=data_dir)
+    app.queue(default_concurrency_limit=4)
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, quiet=True,
+               max_file_size=f"{MAX_UPLOAD_MB}mb", **launch_kwargs)
+    return app

@@ -1,0 +1,168 @@
+"""The Gradio chat: rendering helpers, upload safety, and the real app in a real browser."""
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa.ui import message_html, safe_upload_name, sources_html, store_uploads
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run"]
+
+
+def test_message_direction_follows_its_language_and_markers_link():
+    ar = message_html("القرار 678 [1]")
+    assert 'dir="rtl"' in ar and '<a class="cite" href="#src-1">[1]</a>' in ar
+    assert 'dir="ltr"' in message_html("Resolution 678 [2]")
+    assert "&lt;script&gt;" in message_html("<script>alert(1)</script>")
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\win.md", "win.md"), (".hidden.pdf", "hidden.pdf"),
+    ("تقرير الأمن.docx", "تقرير الأمن.docx"), ("a/b/c;rm -rf.html", "c_rm -rf.html"), ("..", "upload"),
+])
+def test_upload_names_cannot_escape(name, safe):
+    assert safe_upload_name(name) == safe
+
+
+def test_store_uploads_limits_type_and_size(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "ok.txt").write_text("نص")
+    (src / "bad.exe").write_bytes(b"MZ")
+    (src / "big.txt").write_bytes(b"x" * (2 * 1024 * 1024))
+    data = tmp_path / "data"
+    stored, problems = store_uploads([src / "ok.txt", src / "bad.exe", src / "big.txt"], data, max_mb=1)
+    assert stored == [(data / "ok.txt").resolve()]
+    assert any("bad.exe: unsupported type" in p for p in problems) and any("over the 1 MB limit" in p for p in problems)
+
+
+def test_sources_panel_highlights_the_quote(fake_embedder, bilingual_docs):
+    from index.hybrid import build
+    from tests.qa.fakes import FakeReader
+    from qa.readers.base import Evidence
+
+    index = build(bilingual_docs, fake_embedder)
+    hits = index.search("resolution 678", 5)
+    n = next(i for i, h in enumerate(hits, 1) if "resolution 678" in h.passage.text)
+    p = hits[n - 1].passage
+    start = p.start + p.text.index("resolution 678")
+    bot = qa.Assistant(index, FakeReader(f"678 [{n}]", evidence=(Evidence(n, start, start + 14),)))
+    panel = sources_html(bot.ask("resolution 678"))
+    assert '<li id="src-1">' in panel and "<mark>resolution 678</mark>" in panel and "un.en.txt" in panel
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(real_embedder, tmp_path_factory):
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    pytest.importorskip("gradio")
+    from qa.ui import serve
+
+    index = qa.Index(real_embedder)
+    index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
+    bot = qa.Assistant(index)
+    port = _free_port()
+    app = serve(bot, port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_gradio_client_api(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    result = client.predict("ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟", "[]", api_name="/ask")
+    assert result["language"] == "ar" and not result["abstained"] and "678" in result["answer"]
+    assert result["citations"][0]["source"] == "collective_security.ar.txt"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it as root)")
+def test_chat_in_a_real_browser(app_url, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(locale="en-US")
+        page.goto(app_url, wait_until="load")
+        box = page.locator("#question textarea")
+        box.wait_for(timeout=60_000)
+
+        def ask(q: str, expect_messages: int) -> None:
+            box.fill(q)
+            box.press("Enter")
+            page.wait_for_function(
+                f"() => document.querySelectorAll('#chat .bayyina-msg').length >= {expect_messages} && "
+                "document.querySelector('#sources').innerText.includes('[')", timeout=60_000)
+            page.wait_for_timeout(300)
+
+        # An Arabic question: the answer streams in, right-to-left, with a citation link and the source panel.
+        ask("ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟", 2)
+        msgs = page.locator("#chat .bayyina-msg")
+        assert "678" in msgs.nth(1).inner_text()
+        assert page.evaluate("() => getComputedStyle(document.querySelectorAll('#chat .bayyina-msg')[1]).direction") \
+            == "rtl"
+        assert page.locator("#chat a.cite").count() >= 1
+        assert page.locator("#chat a.cite").first.get_attribute("href") == "#src-1"
+        panel = page.locator("#sources").inner_text()
+        assert "collective_security.ar.txt" in panel and "678" in page.locator("#sources mark").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "chat_ar.png"), full_page=True)
+
+        # An English question over the Arabic source: a left-to-right message that says the quote is Arabic.
+        ask("Which Security Council resolution authorised the use of force against Iraq?", 4)
+        en = page.locator("#chat .bayyina-msg").nth(3)
+        assert "Quoted in Arabic" in en.inner_text()
+        assert page.evaluate("() => getComputedStyle(document.querySelectorAll('#chat .bayyina-msg')[3]).direction") \
+            == "ltr"
+
+        # A follow-up uses the conversation.
+        ask("ومتى صدر؟", 6)
+        assert "1990" in page.locator("#chat .bayyina-msg").nth(5).inner_text()
+        page.screenshot(path=str(ARTIFACTS / "chat_follow_up.png"), full_page=True)
+
+        # Upload a document, then ask about it.
+        doc = tmp_path / "lighthouse.txt"
+        doc.write_text("The Alexandria lighthouse keeper in this story is named Captain Idris Farouk. "
+                       "He kept the lamp burning for forty-one years.", encoding="utf-8")
+        page.get_by_role("tab", name="Documents / المستندات").click()
+        page.locator("#upload input[type=file]").set_input_files(str(doc))
+        page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('lighthouse.txt')",
+                               timeout=120_000)
+        assert "indexed" in page.locator("#upload-status").inner_text()
+        assert "lighthouse.txt" in page.locator("#documents").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
+        page.get_by_role("tab", name="Chat / المحادثة").click()
+        ask("How many years did the lighthouse keeper keep the lamp burning?", 8)
+        assert "forty-one" in page.locator("#chat .bayyina-msg").nth(7).inner_text()
+        assert "lighthouse.txt" in page.locator("#sources").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "chat_upload.png"), full_page=True)
+        browser.close()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it as root)")
+def test_two_sessions_do_not_share_history(app_url):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        a, b = browser.new_page(), browser.new_page()
+        for page in (a, b):
+            page.goto(app_url, wait_until="load")
+            page.locator("#question textarea").wait_for(timeout=60_000)
+        a.locator("#question textarea").fill("ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟")
+        a.locator("#question textarea").press("Enter")
+        a.wait_for_function("() => document.querySelectorAll('#chat .bayyina-msg').length >= 2", timeout=60_000)
+        time.sleep(0.5)
+        assert b.locator("#chat .bayyina-msg").count() == 0
+        browser.close()

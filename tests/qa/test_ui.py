@@ -1,6 +1,7 @@
 """The Gradio chat: rendering helpers, upload safety, and the real app in a real browser."""
 
 import os
+import re
 import shutil
 import socket
 import time
@@ -96,6 +97,8 @@ def test_chat_in_a_real_browser(app_url, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page(locale="en-US")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
         page.goto(app_url, wait_until="load")
         box = page.locator("#question textarea")
         box.wait_for(timeout=60_000)
@@ -148,7 +151,25 @@ def test_chat_in_a_real_browser(app_url, tmp_path):
         assert "forty-one" in page.locator("#chat .bayyina-msg").nth(7).inner_text()
         assert "lighthouse.txt" in page.locator("#sources").inner_text()
         page.screenshot(path=str(ARTIFACTS / "chat_upload.png"), full_page=True)
+
+        # Remove it again.
+        page.get_by_role("tab", name="Documents / المستندات").click()
+        choice = page.locator("#remove-choice input")
+        choice.click()
+        choice.fill("lighthouse")
+        page.get_by_role("option", name=re.compile("lighthouse")).click()
+        page.locator("#remove").click()
+        page.wait_for_function("() => !document.querySelector('#documents').innerText.includes('lighthouse.txt')",
+                               timeout=60_000)
+        assert "removed lighthouse.txt" in page.locator("#upload-status").inner_text()
+
+        # The interface language toggle.
+        page.get_by_label("ar", exact=True).check()
+        page.wait_for_function("() => document.querySelector('#title').innerText.includes('بيّنة')", timeout=10_000)
+        assert page.locator("#question textarea").get_attribute("placeholder").startswith("اكتب")
         browser.close()
+    outside = sorted({u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))})
+    assert not outside, f"the page fetched from outside: {outside[:5]}"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it as root)")

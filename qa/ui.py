@@ -73,7 +73,7 @@ def sources_html(answer: Answer | None, ui_lang: str = "en") -> str:
     if answer.abstained:
         for i, h in enumerate(answer.hits[:3], start=1):
             p = h.passage
-            items.append(f'<li id="near-{i}"><b>{html.escape(p.source)}</b> · {h.score:.3f}'
+            items.append(f'<li id="near-{i}"><b>{html.escape(_name(p.source))}</b> · {h.score:.3f}'
                          f'<div class="bayyina-src" dir="{_dir(p.text)}">{html.escape(p.text)}</div></li>')
         head = html.escape(nearest_label(answer.lang))
         return f'<div class="bayyina-src"><p>{head}</p><ol>{"".join(items)}</ol></div>'
@@ -87,7 +87,7 @@ def sources_html(answer: Answer | None, ui_lang: str = "en") -> str:
         else:
             body = "<mark>" + html.escape(c.quote) + "</mark>"
         page = f" · p. {c.page}" if c.page else ""
-        items.append(f'<li id="src-{c.n}"><b>[{c.n}] {html.escape(c.source)}</b>{page} · {c.score:.3f}'
+        items.append(f'<li id="src-{c.n}"><b>[{c.n}] {html.escape(_name(c.source))}</b>{page} · {c.score:.3f}'
                      f'<div class="bayyina-src" dir="{_dir(c.quote)}">{body}</div></li>')
     return f'<div class="bayyina-src"><ol>{"".join(items)}</ol></div>'
 
@@ -96,7 +96,16 @@ def documents_markdown(bot: Assistant) -> str:
     docs = bot.documents()
     if not docs:
         return "—"
-    return "\n".join(f"- `{d.source}` — {d.kind}, {d.passages} passages" for d in docs)
+    return "\n".join(f"- `{_name(d.source)}` — {d.kind}, {d.passages} passages" for d in docs)
+
+
+def _name(source: str) -> str:
+    """What a person calls a source: its file name (sources are full paths of uploaded files)."""
+    return Path(source).name or source
+
+
+def _choices(bot: Assistant) -> list[tuple[str, str]]:
+    return [(_name(d.source), d.source) for d in bot.documents()]
 
 
 def safe_upload_name(name: str) -> str:
@@ -163,7 +172,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             docs_title = gr.Markdown(f"### {TEXT['en']['indexed']}")
             docs = gr.Markdown(documents_markdown(bot), elem_id="documents")
             with gr.Row():
-                to_remove = gr.Dropdown([d.source for d in bot.documents()], label=TEXT["en"]["remove"],
+                to_remove = gr.Dropdown(_choices(bot), label=TEXT["en"]["remove"],
                                         elem_id="remove-choice")
                 remove = gr.Button(TEXT["en"]["remove"], elem_id="remove")
 
@@ -211,7 +220,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                     lines.append("= unchanged: " + ", ".join(Path(s).name for s in report.unchanged))
                 problems += [f"{Path(s.path).name}: {s.reason}" for s in report.skipped]
             lines += [f"✗ {p}" for p in problems]
-            return "\n\n".join(lines), documents_markdown(bot), gr.update(choices=[d.source for d in bot.documents()])
+            return "\n\n".join(lines), documents_markdown(bot), gr.update(choices=_choices(bot))
 
         upload.upload(add_files, [upload], [status, docs, to_remove])
 
@@ -223,7 +232,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                 msg = f"removed {Path(source).name} ({n} passages)"
             except BayyinaError as exc:
                 msg = f"✗ {exc}"
-            return msg, documents_markdown(bot), gr.update(choices=[d.source for d in bot.documents()], value=None)
+            return msg, documents_markdown(bot), gr.update(choices=_choices(bot), value=None)
 
         remove.click(remove_doc, [to_remove], [status, docs, to_remove])
 

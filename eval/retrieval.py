@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 from eval.datasets import Question, SquadDataset, paragraph_of

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Sequence
 
 import qa
-from eval.answers import answer_for_scoring
-from eval.citations import LexicalEmbeddingJudge, SupportJudge, citation_scores
+from eval.answers import answer_record, mean_of, summarise
+from eval.citations import LexicalEmbeddingJudge, SupportJudge
 from eval.config import RunConfig, Task
-from eval.datasets import ConversationItem, Question, SquadDataset, load_conversations, load_squad, paragraph_of
-from eval.metrics import contains_gold, exact_match, f1, percentile
+from eval.datasets import ConversationItem, Question, load_conversations, load_squad
 from eval.retrieval import corpus_index, evaluate_retrieval
 
 logger = logging.getLogger(__name__)
@@ -86,59 +85,6 @@ class _Progress:
             self.bar.update(n)
 
 
-def _answer_record(ans: qa.Answer, *, qid: str, golds: Sequence[str], gold_paragraph: str | None,
-                   gold_text: str | None, gold_source: str | None, should_abstain: bool, judge: SupportJudge,
-                   latency_ms: float, qtype: str, lang: str) -> dict:
-    scored = answer_for_scoring(ans.text, ans.short)
-    cites = citation_scores(ans, judge)
-    if gold_paragraph is not None:
-        cite_hit = any(paragraph_of(c.source) == gold_paragraph for c in ans.citations)
-    else:
-        cite_hit = any(contains_gold(c.quote, [gold_text or ""]) or (gold_text or "") in c.quote
-                       for c in ans.citations if not gold_source or c.source == gold_source)
-    return {
-        "id": qid, "question": ans.question, "language": lang, "type": qtype, "golds": list(golds),
-        "answer": ans.text, "short": ans.short, "abstained": ans.abstained, "should_abstain": should_abstain,
-        "confidence": round(ans.confidence, 6), "search_query": ans.search_query,
-        "em": 0.0 if ans.abstained else exact_match(scored, golds),
-        "f1": 0.0 if ans.abstained else f1(scored, golds),
-        "contains_gold": 0.0 if ans.abstained else contains_gold(ans.text, golds),
-        "citation_hit": None if ans.abstained else float(cite_hit),
-        "citation_recall": cites.recall if cites else None, "citation_precision": cites.precision if cites else None,
-        "citations": [c.to_dict() for c in ans.citations],
-        "timings_ms": {**ans.timings_ms.to_dict(), "wall": round(latency_ms, 1)},
-    }
-
-
-def _mean(values) -> float | None:
-    values = [v for v in values if v is not None]
-    return sum(values) / len(values) if values else None
-
-
-def summarise(records: Sequence[dict]) -> dict:
-    """Aggregate answer records: quality over answerable questions, abstention P/R, latency."""
-    answerable = [r for r in records if not r["should_abstain"]]
-    unanswerable = [r for r in records if r["should_abstain"]]
-    abstained = [r for r in records if r["abstained"]]
-    tp = sum(1 for r in abstained if r["should_abstain"])
-    out = {
-        "n": len(records), "answerable": len(answerable), "unanswerable": len(unanswerable),
-        "em": _mean(r["em"] for r in answerable), "f1": _mean(r["f1"] for r in answerable),
-        "contains_gold": _mean(r["contains_gold"] for r in answerable),
-        "citation_hit": _mean(r["citation_hit"] for r in answerable),
-        "citation_recall": _mean(r["citation_recall"] for r in answerable),
-        "citation_precision": _mean(r["citation_precision"] for r in answerable),
-        "answered_rate": _mean(0.0 if r["abstained"] else 1.0 for r in answerable),
-        "abstention_precision": tp / len(abstained) if abstained else None,
-        "abstention_recall": tp / len(unanswerable) if unanswerable else None,
-    }
-    for stage in ("retrieve", "read", "total"):
-        vals = [r["timings_ms"][stage] for r in records]
-        out[f"{stage}_p50_ms"] = percentile(vals, 50)
-        out[f"{stage}_p95_ms"] = percentile(vals, 95)
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
-
-
 def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progress) -> dict:
     qset = load_squad(task.questions)
     corpora = [load_squad(c) for c in task.corpus]
@@ -172,10 +118,9 @@ def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progr
                 t0 = time.perf_counter()
                 ans = bot.ask(q.question, exclude_sources=exclude)
                 wall = (time.perf_counter() - t0) * 1000
-                rec = _answer_record(ans, qid=q.id, golds=tuple(dict.fromkeys(q.answers + extra.get(q.id, ()))),
-                                     gold_paragraph=q.paragraph_id, gold_text=None, gold_source=None,
-                                     should_abstain=q.impossible or removed, judge=judge, latency_ms=wall,
-                                     qtype=qa.question_type(q.question), lang=qset.language)
+                rec = answer_record(ans, qid=q.id, golds=tuple(dict.fromkeys(q.answers + extra.get(q.id, ()))),
+                                    gold_paragraph=q.paragraph_id, should_abstain=q.impossible or removed,
+                                    judge=judge, latency_ms=wall, lang=qset.language)
                 rec["condition"] = "gold removed" if removed else ("unanswerable" if q.impossible else "full")
                 records.append(rec)
             progress.update(1)
@@ -196,9 +141,8 @@ def _conversation_task(task: Task, config: RunConfig, embedder, judge, progress:
         ans = bot.ask(item.question, history=item.history)
         wall = (time.perf_counter() - t0) * 1000
         lang = qa.detect_language(item.question)
-        rec = _answer_record(ans, qid=item.id, golds=item.answers, gold_paragraph=None, gold_text=item.gold_text,
-                             gold_source=item.gold_source or None, should_abstain=False, judge=judge,
-                             latency_ms=wall, qtype=qa.question_type(item.question), lang=lang)
+        rec = answer_record(ans, qid=item.id, golds=item.answers, gold_text=item.gold_text,
+                            gold_source=item.gold_source or None, judge=judge, latency_ms=wall, lang=lang)
         retrieved = any(item.gold_text in h.passage.text for h in ans.hits
                         if not item.gold_source or h.passage.source == item.gold_source)
         hits_at_k += retrieved
@@ -208,7 +152,7 @@ def _conversation_task(task: Task, config: RunConfig, embedder, judge, progress:
     summary = summarise(records)
     summary["retrieval_hit"] = round(hits_at_k / len(items), 4)
     follow = [r for r in records if r["follow_up"]]
-    summary["follow_up_contains_gold"] = _mean(r["contains_gold"] for r in follow)
+    summary["follow_up_contains_gold"] = mean_of(r["contains_gold"] for r in follow)
     return {"name": task.name, "kind": "conversation", "questions": str(task.questions),
             "corpus": [str(c) for c in task.corpus], "passages": len(index),
             "answers": {"summary": summary, "predictions": records}}

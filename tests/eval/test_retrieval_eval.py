@@ -99,4 +99,4 @@ def test_answers_end_to_end_on_fixture(tmp_path, fake_embedder):
     removed = evaluate_answers(bot, en.questions, corpus_languages=["en"], remove_gold=True)
     assert removed.citation_hit == 0.0
     cross = evaluate_answers(bot, ar.questions, corpus_languages=["en"], extra_golds=parallel_golds(en))
-    assert all("678" in p.golds for p in cross.predictions[:1])
+    assert all("678" in p["golds"] for p in cross.predictions[:1])

@@ -23,13 +23,20 @@ _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 
 
 def _outside_quotes(text: str) -> list[tuple[int, int]]:
-    """Spans of ``text`` that are not inside «…» quotes."""
-    spans, pos = [], 0
-    for m in _QUOTE.finditer(text):
-        spans.append((pos, m.start()))
-        pos = m.end()
-    spans.append((pos, len(text)))
-    return spans
+    """Spans of ``text`` that are not inside «…» quotes (quotes may nest: a source's own «…»)."""
+    spans, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "«":
+            if depth == 0:
+                spans.append((start, i))
+            depth += 1
+        elif ch == "»" and depth:
+            depth -= 1
+            if depth == 0:
+                start = i + 1
+    if depth == 0:
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if a < b]
 
 
 def markers(text: str) -> list[int]:
@@ -68,7 +75,7 @@ def cite(text: str, hits: Sequence[Hit], evidence: Sequence[Evidence] = ()) -> t
         return "".join(f"[{k}]" for k in kept)
 
     pieces, pos = [], 0
-    for a, b in _outside_quotes(text):
+    for a, b in _outside_quotes(text) or []:
         pieces.append(text[pos:a])
         pieces.append(_MARKER.sub(rewrite, text[a:b]))
         pos = b

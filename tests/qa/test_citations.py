@@ -56,3 +56,9 @@ def test_evidence_span_becomes_the_quote_with_document_offsets():
 def test_evidence_outside_the_passage_falls_back_to_the_passage():
     _, cites = cite("x [2]", HITS, [Evidence(2, 0, 5)])
     assert cites[0].quote == HITS[1].passage.text
+
+
+def test_nested_quotes_stay_verbatim():
+    text, cites = cite("«he said «see [4]» and [5] there» [1]", HITS)
+    assert text == "«he said «see [4]» and [5] there» [1]"
+    assert [c.passage_id for c in cites] == ["p0"]

@@ -80,6 +80,7 @@ class Index:
         self._lang_rows: dict[str, np.ndarray] = {}
         self._doc_order: dict[str, list[int]] = {}
         self._row_of: dict[str, int] = {}
+        self._doc_pos: dict[int, int] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -172,9 +173,9 @@ class Index:
             rebuilt.add(self._dense.vectors())
             self._dense = rebuilt
         self._sparse = SparseIndex.build([p.text for p in self._passages])
-        self._index_languages()
+        self._index_rows()
 
-    def _index_languages(self) -> None:
+    def _index_rows(self) -> None:
         rows: dict[str, list[int]] = {}
         order: dict[str, list[int]] = {}
         for i, p in enumerate(self._passages):
@@ -185,6 +186,7 @@ class Index:
         self._doc_order = {s: sorted(r, key=lambda i: (self._passages[i].start, self._passages[i].end))
                            for s, r in order.items()}
         self._row_of = {p.id: i for i, p in enumerate(self._passages)}
+        self._doc_pos = {row: at for rows_ in self._doc_order.values() for at, row in enumerate(rows_)}
 
     def neighbours(self, passage: Passage, *, before: int = 1, after: int = 1) -> tuple[Passage, ...]:
         """The passages just before and after ``passage`` in its document (document order)."""
@@ -192,7 +194,7 @@ class Index:
         if row is None:
             return ()
         order = self._doc_order[passage.source]
-        at = order.index(row)
+        at = self._doc_pos[row]
         rows = order[max(at - before, 0):at] + order[at + 1:at + 1 + after]
         return tuple(self._passages[r] for r in rows)
 
@@ -342,7 +344,7 @@ class Index:
                 obj._passages):
             raise IndexError_(f"{folder} is inconsistent ({obj._dense.size} vectors, {len(obj._passages)} "
                               "passages); rebuild it with `bayyina index build`.")
-        obj._index_languages()
+        obj._index_rows()
         return obj
 
 

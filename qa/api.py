@@ -40,17 +40,17 @@ def default_index(embedder: Embedder | None = None, *, progress: bool = False) -
     """The index of the bundled corpus, built in the cache directory on first use."""
     embedder = embedder or load_embedder()
     folder = default_index_dir(embedder.name)
+    doc = load(bundled_corpus_path(), source=BUNDLED_CORPUS)
     if folder.exists():
         try:
             index = Index.load(folder, embedder)
             # Rebuild when the shipped corpus changed (a new Bayyina version).
-            doc = load(bundled_corpus_path(), source=BUNDLED_CORPUS)
             if any(s.content_hash == doc.content_hash for s in index.sources):
                 return index
         except Exception as exc:  # a damaged or outdated cache is rebuilt, never fatal
             logger.warning("rebuilding the bundled index at %s: %s", folder, exc)
     index = Index(embedder, IndexConfig())
-    index.add_documents([load(bundled_corpus_path(), source=BUNDLED_CORPUS)], progress=progress)
+    index.add_documents([doc], progress=progress)
     index.save(folder)
     return index
 

@@ -46,13 +46,3 @@ class Reader(Protocol):
         """Yield text deltas, then a last chunk whose ``reading`` is the full result."""
         ...
 
-
-def read(reader: Reader, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Reading:
-    """Run a reader to the end and return its ``Reading``."""
-    final = None
-    for chunk in reader.stream(question, hits, lang=lang, search_query=search_query):
-        if chunk.reading is not None:
-            final = chunk.reading
-    if final is None:
-        raise RuntimeError(f"reader {reader.name!r} finished without a Reading")
-    return final

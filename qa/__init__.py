@@ -6,9 +6,14 @@ The public API. ``import qa`` is light: models, FAISS and BM25 load only when us
 from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder, cache_dir
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, Hit, IndexInfo, SourceInfo
-from qa.assistant import READERS, Assistant, QuestionError
+from qa.assistant import Assistant, QuestionError
+from qa.llm.base import ChatModel, Generation, LLMError, Message
+from qa.llm.mistral import MistralRsChat
+from qa.llm.models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, LocalModel, local_model_path
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from qa.readers.extractive import ExtractiveReader
+from qa.readers.factory import READERS, ReaderOptions, make_reader
+from qa.readers.llm import LLMReader
 from qa.readers.spans import question_type
 from qa.types import Answer, AnswerChunk, Citation, Timings, Turn
 from qa.api import bundled_corpus_path, default_index, default_index_dir, load_embedder, open_index
@@ -30,9 +35,20 @@ __version__ = "0.1.0"
 __all__ = [
     "Answer", "AnswerChunk", "Assistant", "Citation", "Evidence", "ExtractiveReader", "QuestionError", "READERS",
     "Reader", "Reading", "ReadingChunk", "Timings", "Turn",
+    "ChatModel", "DEFAULT_LOCAL_MODEL", "Generation", "LLMError", "LLMReader", "LOCAL_MODELS", "LangChainChat",
+    "LocalModel", "Message", "MistralRsChat", "OpenAIChat", "ReaderOptions", "local_model_path", "make_reader",
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",
     "bundled_corpus_path", "cache_dir", "default_index", "default_index_dir", "detect_language", "load",
     "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
 ]
+
+
+def __getattr__(name: str):
+    # LangChain loads only when its chat-model adapters are asked for.
+    if name in ("OpenAIChat", "LangChainChat"):
+        from qa import chain
+
+        return getattr(chain, name)
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

@@ -15,11 +15,11 @@ from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
 from qa.errors import BayyinaError
 from qa.readers.base import Reader
+from qa.readers.factory import READERS, ReaderOptions, make_reader
 from qa.types import Answer, AnswerChunk
 from sources.text import detect_language
 
 MAX_QUESTION_CHARS = 2000
-READERS = ("extractive",)
 
 
 class QuestionError(BayyinaError):
@@ -48,15 +48,6 @@ def question_language(question: object) -> str:
     return "ar" if any("\u0600" <= ch <= "\u06ff" for ch in letters) else "en"
 
 
-def make_reader(name: str, embedder: Embedder, *, abstain: bool = True) -> Reader:
-    """A reader by name; ``abstain=False`` makes it answer even when unsure (for evaluation)."""
-    if name == "extractive":
-        from qa.readers.extractive import ExtractiveReader, Thresholds
-
-        return ExtractiveReader(embedder, thresholds=Thresholds() if abstain else None)
-    raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")
-
-
 class Assistant:
     """Answers questions from an index, with citations.
 
@@ -66,12 +57,15 @@ class Assistant:
     """
 
     def __init__(self, index: Index, reader: Reader | str = "extractive", *, k: int = 5, context: int = 1,
-                 abstain: bool = True, threshold: float | None = None) -> None:
-        """``reader``: a name from ``READERS`` or any ``Reader``. ``abstain=False`` makes a named reader
-        answer even when unsure; ``threshold`` adds a floor on the reader's confidence."""
+                 abstain: bool = True, threshold: float | None = None,
+                 reader_options: ReaderOptions | None = None) -> None:
+        """``reader``: a name from ``READERS`` (configured by ``reader_options``) or any ``Reader``.
+        ``abstain=False`` makes a named reader answer even when unsure; ``threshold`` adds a floor
+        on the reader's confidence. A reader with a ``condense`` method (the LLM readers) also
+        rewrites follow-up questions for retrieval."""
         self.index = index
-        self.reader: Reader = (make_reader(reader, index.embedder, abstain=abstain) if isinstance(reader, str)
-                               else reader)
+        self.reader: Reader = (make_reader(reader, index.embedder, abstain=abstain, options=reader_options)
+                               if isinstance(reader, str) else reader)
         self.k = k
         self.context = context
         self.threshold = threshold
@@ -83,25 +77,26 @@ class Assistant:
 
     @classmethod
     def default(cls, *, reader: Reader | str = "extractive", embedder: Embedder | None = None,
-                progress: bool = False) -> "Assistant":
+                progress: bool = False, reader_options: ReaderOptions | None = None) -> "Assistant":
         """An assistant over the bundled corpus (its index is built in the cache on first use)."""
         from qa.api import default_index_dir
 
-        bot = cls(default_index(embedder, progress=progress), reader)
+        bot = cls(default_index(embedder, progress=progress), reader, reader_options=reader_options)
         bot.index_dir = default_index_dir(bot.index.embedder.name)
         return bot
 
     @classmethod
     def load(cls, index_dir: str | Path, *, reader: Reader | str = "extractive",
-             embedder: Embedder | None = None) -> "Assistant":
-        bot = cls(open_index(index_dir, embedder), reader)
+             embedder: Embedder | None = None, reader_options: ReaderOptions | None = None) -> "Assistant":
+        bot = cls(open_index(index_dir, embedder), reader, reader_options=reader_options)
         bot.index_dir = Path(index_dir)
         return bot
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], index_dir: str | Path | None = None, *,
                    reader: Reader | str = "extractive", embedder: Embedder | None = None,
-                   config: IndexConfig | None = None, progress: bool = False) -> "Assistant":
+                   config: IndexConfig | None = None, progress: bool = False,
+                   reader_options: ReaderOptions | None = None) -> "Assistant":
         """Index files and folders (adding to ``index_dir`` when it holds an index) and answer from them."""
         paths = list(paths)
         if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
@@ -114,7 +109,7 @@ class Assistant:
             raise BayyinaError(f"Nothing could be indexed ({reasons}).")
         if index_dir is not None:
             index.save(index_dir)
-        bot = cls(index, reader)
+        bot = cls(index, reader, reader_options=reader_options)
         bot.index_dir = Path(index_dir) if index_dir is not None else None
         bot.last_report = report
         return bot
@@ -151,8 +146,9 @@ class Assistant:
         if self._chain is None:
             from qa.chain import build_chain
 
+            condenser = self.reader if callable(getattr(self.reader, "condense", None)) else None
             self._chain = build_chain(self.index, self.reader, k=self.k, context=self.context,
-                                      threshold=self.threshold)
+                                      threshold=self.threshold, condenser=condenser)
         return self._chain
 
     def _inputs(self, question: str, history: object, exclude_sources: Iterable[str]) -> dict:

@@ -18,6 +18,8 @@ import qa
 from qa.abstain import nearest_label
 
 DEFAULT_BUILD_DIR = "bayyina_index"
+UNSUPPORTED = {"en": "  (unverified: no shown passage contains the words of this answer)",
+               "ar": "  (غير مُتحقَّق منها: لا يتضمن أي مقطع معروض كلمات هذه الإجابة)"}
 
 
 def _print_json(data: object) -> None:
@@ -116,8 +118,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reader_options(args: argparse.Namespace) -> qa.ReaderOptions:
+    return qa.ReaderOptions(model=args.model, base_url=args.base_url, threads=args.threads, passages=args.passages,
+                            timeout=args.timeout)
+
+
 def _assistant(args: argparse.Namespace) -> qa.Assistant:
-    return qa.Assistant(_open(args), args.reader, k=args.k)
+    return qa.Assistant(_open(args), args.reader, k=args.k, reader_options=_reader_options(args))
 
 
 def _load_history(path: str | None) -> list:
@@ -142,6 +149,8 @@ def _print_sources(answer: qa.Answer, out=None) -> None:
                 print(f"  · {h.passage.source}:{h.passage.start}-{h.passage.end}  "
                       f"{h.passage.text[:160].replace(chr(10), ' ')}…", file=out)
         return
+    if answer.check == "unsupported":
+        print(UNSUPPORTED.get(answer.lang, UNSUPPORTED["en"]), file=out)
     for c in answer.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f" (p. {c.page})" if c.page else "")
         print(f"  [{c.n}] {where}\n      {c.quote[:300].replace(chr(10), ' ')}", file=out)
@@ -172,12 +181,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question.strip() or question.strip() in ("exit", "quit", "خروج"):
             return 0
         try:
-            answer = None
+            answer, streamed = None, ""
             for chunk in bot.stream(question, history):
                 if chunk.delta:
+                    streamed += chunk.delta
                     print(chunk.delta, end="", flush=True)
                 if chunk.answer is not None:
                     answer = chunk.answer
+            if answer is not None and not answer.text.startswith(streamed):
+                print("\n" + answer.text, end="")  # the final answer corrects the stream (e.g. an abstention)
             print()
         except qa.BayyinaError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -194,8 +206,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from qa.ui import serve
 
-    bot = qa.Assistant.load(args.index, reader=args.reader) if args.index else qa.Assistant.default(
-        reader=args.reader, progress=True)
+    options = _reader_options(args)
+    bot = (qa.Assistant.load(args.index, reader=args.reader, reader_options=options) if args.index
+           else qa.Assistant.default(reader=args.reader, progress=True, reader_options=options))
     data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
     print(f"Bayyina is serving on http://{args.host}:{args.port}  (uploads are stored in {data_dir})")
     serve(bot, host=args.host, port=args.port, data_dir=data_dir)
@@ -208,6 +221,21 @@ def _add_index_opts(p: argparse.ArgumentParser, *, default: str | None) -> None:
                                              " (default: the bundled demo corpus)"))
     p.add_argument("--embedder", default=None, metavar="NAME",
                    help="sentence-transformers model name or folder (default: the one the index was built with)")
+
+
+def _add_reader_opts(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reader")
+    g.add_argument("--reader", default="extractive", choices=qa.READERS,
+                   help="extractive: quotes the source (fast); llm: the bundled local model writes the answer; "
+                        "openai: any OpenAI-compatible server writes it")
+    g.add_argument("--model", default=None, metavar="NAME",
+                   help="llm: a bundled model name or a .gguf file; openai: the server's model name")
+    g.add_argument("--base-url", default=None, metavar="URL",
+                   help="openai: the server's API root, e.g. http://127.0.0.1:8000/v1 (or $BAYYINA_BASE_URL); "
+                        "the key comes from $BAYYINA_API_KEY or $OPENAI_API_KEY")
+    g.add_argument("--threads", type=int, default=None, help="llm: CPU threads (default: all cores)")
+    g.add_argument("--passages", type=int, default=3, help="llm/openai: top passages the model reads (default 3)")
+    g.add_argument("--timeout", type=float, default=60.0, help="openai: seconds to wait for the server (default 60)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,13 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("question")
             p.add_argument("--history", metavar="FILE.json", help="earlier turns: a JSON list of [question, answer]")
             p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.add_argument("--reader", default="extractive", choices=qa.READERS, help="how answers are written")
-        p.add_argument("-k", type=int, default=5, help="passages given to the reader (default 5)")
+        _add_reader_opts(p)
+        p.add_argument("-k", type=int, default=5, help="passages retrieved and shown (default 5)")
         _add_index_opts(p, default=None)
         p.set_defaults(func=func)
 
     p = sub.add_parser("serve", help="the chat in the browser (Gradio)")
-    p.add_argument("--reader", default="extractive", choices=qa.READERS)
+    _add_reader_opts(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--data-dir", metavar="DIR", help="where uploaded files are kept (default: the cache)")

@@ -30,19 +30,28 @@ class Citation:
 
 @dataclass(frozen=True)
 class Timings:
+    """Milliseconds: condensing a follow-up, retrieving, reading, in all, and until the first
+    streamed text (``first_token``, from the question's arrival; ``None`` when nothing streamed)."""
+
     retrieve: float = 0.0
     read: float = 0.0
     total: float = 0.0
+    first_token: float | None = None
+    condense: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"retrieve": round(self.retrieve, 1), "read": round(self.read, 1), "total": round(self.total, 1)}
+        return {"condense": round(self.condense, 1), "retrieve": round(self.retrieve, 1), "read": round(self.read, 1),
+                "total": round(self.total, 1),
+                "first_token": None if self.first_token is None else round(self.first_token, 1)}
 
 
 @dataclass(frozen=True)
 class Answer:
     """An answer in the asker's language (``lang``) whose ``[n]`` markers map to ``citations``
     (``citations[i].n == i + 1``). ``short`` is the short answer span where the reader found one.
-    When ``abstained``, ``text`` says the sources do not answer and ``hits`` are the nearest passages."""
+    When ``abstained``, ``text`` says the sources do not answer and ``hits`` are the nearest passages.
+    ``check`` says how the citations were verified (see ``Reading``); ``"unsupported"`` flags an
+    answer no shown passage backs. ``generated_tokens`` counts a generative reader's output tokens."""
 
     question: str
     text: str
@@ -55,13 +64,19 @@ class Answer:
     search_query: str = ""
     short: str = ""
     confidence: float = 0.0
+    check: str = "quoted"
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "question": self.question, "answer": self.text, "language": self.lang, "abstained": self.abstained,
-            "citations": [c.to_dict() for c in self.citations], "reader": self.reader,
+            "citations": [c.to_dict() for c in self.citations], "reader": self.reader, "check": self.check,
             "timings_ms": self.timings_ms.to_dict(),
         }
+        if self.generated_tokens:
+            out["tokens"] = {"prompt": self.prompt_tokens, "generated": self.generated_tokens}
+        return out
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import html
 import logging
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +24,9 @@ from sources.text import detect_language
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_MB = 50
+STREAM_INTERVAL_S = 0.05   # at most ~20 redraws a second while tokens stream
+UNVERIFIED = {"en": "Unverified: no shown passage contains the words of this answer.",
+              "ar": "غير مُتحقَّق منها: لا يتضمن أي مقطع معروض كلمات هذه الإجابة."}
 EXAMPLES = [
     "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟",
     "متى انتهت العمليات العسكرية في أزمة الخليج؟",
@@ -164,7 +168,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                     sources_title = gr.Markdown(f"### {TEXT['en']['sources']}")
                     sources = gr.HTML(sources_html(None), elem_id="sources")
                     reader = gr.Dropdown(list(READERS), value=bot.reader.name, label=TEXT["en"]["reader"],
-                                         elem_id="reader", interactive=len(READERS) > 1)
+                                         elem_id="reader", interactive=False)  # chosen by `serve --reader`
         with gr.Tab("Documents / المستندات"):
             upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label=TEXT["en"]["upload"],
                              elem_id="upload")
@@ -183,19 +187,26 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                 return
             messages.append({"role": "user", "content": message_html(q)})
             yield messages, gr.skip(), turns, ""
+            messages.append({"role": "assistant", "content": ""})
+            answer, streamed, shown_at = None, "", 0.0
             try:
-                answer = bot.ask(q, [tuple(t) for t in turns])
+                for chunk in bot.stream(q, [tuple(t) for t in turns]):
+                    streamed += chunk.delta
+                    if chunk.answer is not None:
+                        answer = chunk.answer
+                    elif chunk.delta and time.monotonic() - shown_at > STREAM_INTERVAL_S:
+                        shown_at = time.monotonic()
+                        messages[-1] = {"role": "assistant", "content": message_html(streamed)}
+                        yield messages, gr.skip(), turns, ""
             except BayyinaError as exc:
-                messages.append({"role": "assistant", "content": message_html(f"⚠ {exc}", lang)})
+                messages[-1] = {"role": "assistant", "content": message_html(f"⚠ {exc}", lang)}
                 yield messages, gr.skip(), turns, ""
                 return
-            # Reveal the answer progressively (readers that stream tokens make this finer-grained).
-            words = answer.text.split(" ")
-            step = max(1, len(words) // 4)
-            messages.append({"role": "assistant", "content": ""})
-            for i in range(step, len(words) + step, step):
-                messages[-1] = {"role": "assistant", "content": message_html(" ".join(words[:i]), answer.lang)}
-                yield messages, gr.skip(), turns, ""
+            assert answer is not None
+            text = answer.text  # authoritative: markers renumbered, or an abstention
+            if answer.check == "unsupported":
+                text += "\n⚠ " + UNVERIFIED[answer.lang]
+            messages[-1] = {"role": "assistant", "content": message_html(text, answer.lang)}
             turns = turns + [[q, answer.text]]
             yield messages, sources_html(answer, lang), turns, ""
 

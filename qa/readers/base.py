@@ -23,13 +23,25 @@ class Evidence:
     end: int
 
 
+CHECKS = ("quoted", "supported", "repaired", "unchecked", "unsupported")
+
+
 @dataclass(frozen=True)
 class Reading:
+    """A reader's result. ``check`` says how far the citation was verified: ``quoted`` (the text is
+    the source's own words), ``supported`` (the answer's words are in the cited passage),
+    ``repaired`` (they were in another shown passage, now cited instead), ``unchecked`` (the answer
+    translates a passage in the other language; the model's choice is kept) or ``unsupported``
+    (no shown passage has the answer's words: flagged). Token counts come from generative readers."""
+
     text: str
     short: str = ""
     confidence: float = 0.0
     evidence: tuple[Evidence, ...] = ()
     abstained: bool = False
+    check: str = "quoted"
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
 
 
 @dataclass(frozen=True)

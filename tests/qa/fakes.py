@@ -22,3 +22,24 @@ class FakeReader:
             yield ReadingChunk(delta=w if i == 0 else " " + w)
         yield ReadingChunk(reading=Reading(text=self.text, short="678", confidence=self.confidence,
                                            evidence=self.evidence, abstained=self.abstain))
+
+
+class FakeChat:
+    """A deterministic ``ChatModel``: replies with scripted texts in order (the last one repeats),
+    streamed a few characters at a time, and records what it was sent."""
+
+    name = "fake-chat"
+
+    def __init__(self, *replies: str, piece: int = 3) -> None:
+        self.replies = list(replies) or ['{"answer": "", "passage": 0}']
+        self.piece = piece
+        self.calls: list[dict] = []
+
+    def stream(self, messages, *, max_tokens, json_schema=None):
+        from qa.llm.base import Generation
+
+        self.calls.append({"messages": list(messages), "max_tokens": max_tokens, "json_schema": json_schema})
+        reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
+        for i in range(0, len(reply), self.piece):
+            yield Generation(text=reply[i:i + self.piece])
+        yield Generation(prompt_tokens=100, completion_tokens=max(1, len(reply) // 4))

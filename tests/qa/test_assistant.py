@@ -41,9 +41,10 @@ def test_ask_equals_the_folded_stream(index):
     a = bot.ask("القرار 678؟")
     assert a.text == "The answer is 678 [1]." and a.short == "678" and a.lang == "ar"
     d = a.to_dict()
-    assert set(d) == {"question", "answer", "language", "abstained", "citations", "reader", "timings_ms"}
+    assert set(d) == {"question", "answer", "language", "abstained", "citations", "reader", "check", "timings_ms"}
     assert set(d["citations"][0]) == {"n", "source", "start", "end", "page", "text", "score"}
-    assert set(d["timings_ms"]) == {"retrieve", "read", "total"}
+    assert set(d["timings_ms"]) == {"condense", "retrieve", "read", "total", "first_token"}
+    assert d["timings_ms"]["first_token"] <= d["timings_ms"]["total"]
 
 
 def test_evidence_spans_become_quotes(index):

@@ -1,0 +1,63 @@
+"""Readers by name: what ``--reader`` and ``Assistant(reader="…")`` resolve to."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from index.embed import Embedder
+from qa.errors import BayyinaError
+from qa.readers.base import Reader
+
+READERS = ("extractive", "llm", "openai")
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    """Settings of the generative readers (the extractive reader has none).
+
+    ``model``: for ``llm`` a bundled model name or a ``.gguf`` path (default: the bundled one);
+    for ``openai`` the model name the server serves. ``base_url``: the server's OpenAI-compatible
+    root (``…/v1``; default ``$BAYYINA_BASE_URL``). ``threads``: CPU threads of the local runtime.
+    ``passages``: how many top passages the model reads."""
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    threads: int | None = None
+    passages: int = 3
+    max_tokens: int = 96
+    timeout: float = 60.0
+    retries: int = 2
+
+
+def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
+                options: ReaderOptions | None = None) -> Reader:
+    """A reader by name; ``abstain=False`` makes it answer even when unsure (for evaluation)."""
+    options = options or ReaderOptions()
+    if name == "extractive":
+        from qa.readers.extractive import ExtractiveReader, Thresholds
+
+        return ExtractiveReader(embedder, thresholds=Thresholds() if abstain else None)
+    if name == "llm":
+        from qa.llm.mistral import MistralRsChat
+        from qa.llm.models import DEFAULT_LOCAL_MODEL
+        from qa.readers.llm import LLMReader
+
+        chat = MistralRsChat(options.model or DEFAULT_LOCAL_MODEL, threads=options.threads)
+        return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain, name="llm")
+    if name == "openai":
+        from qa.chain import OpenAIChat
+        from qa.readers.llm import LLMReader
+
+        base_url = options.base_url or os.environ.get("BAYYINA_BASE_URL")
+        if not base_url:
+            raise BayyinaError("The openai reader needs a server: pass --base-url URL (e.g. "
+                               "http://127.0.0.1:8000/v1) or set BAYYINA_BASE_URL.")
+        if not options.model:
+            raise BayyinaError("The openai reader needs --model NAME: the model name the server lists at /v1/models.")
+        chat = OpenAIChat(base_url, options.model, api_key=options.api_key, timeout=options.timeout,
+                          retries=options.retries)
+        return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
+                         name="openai")
+    raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")

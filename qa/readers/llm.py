@@ -1,0 +1,191 @@
+"""The LLM reader: a generative model writes a short answer in the asker's language — also when
+the source is in the other language — and names the passage it comes from.
+
+The model is shown the top retrieved passages, numbered, and its reply is constrained to JSON
+``{"answer": …, "passage": n}`` (``qa.prompts``). The answer text is streamed as it is
+generated (read out of the partial JSON). The passage number is then checked against the
+passages' words: when the answer's words are in another shown passage rather than the one named,
+the citation is moved there (``check="repaired"``); when no shown passage shares them, the answer
+is flagged (``check="unsupported"``). Across languages words cannot be compared, and the model's
+number is kept (``check="unchecked"``). ``passage: 0`` or an empty answer is an abstention.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import Iterator, Sequence
+
+from index.types import Hit
+from qa import prompts
+from qa.llm.base import ChatModel, Generation
+from qa.readers.base import Evidence, Reading, ReadingChunk
+from sources.chunking import sentences
+from sources.text import normalize, tokenize
+
+_PARTIAL_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
+_NOT_FOUND = ("not in the sources", "not in the passages", "does not contain", "do not contain", "no answer",
+              "لا تتضمن", "لا يتضمن", "لا توجد", "غير موجود", "ليست في المقاطع", "لم يرد", "لا تحتوي", "لا يحتوي")
+SUPPORTED = 0.5   # share of the answer's content words that must appear in the cited passage
+
+
+def partial_answer(raw: str) -> str:
+    """The ``answer`` string of a possibly unfinished JSON reply, decoded as far as it goes."""
+    m = _PARTIAL_ANSWER.search(raw)
+    if not m:
+        return ""
+    body = m.group(1)  # never ends with a lone backslash: the pattern needs a character after one
+    cut = re.search(r"(\\+)u[0-9a-fA-F]{0,3}$", body)
+    if cut and len(cut.group(1)) % 2:  # a \uXXXX escape cut off mid-way
+        body = body[:cut.start() + len(cut.group(1)) - 1]
+    try:
+        return json.loads(f'"{body}"')
+    except json.JSONDecodeError:
+        return ""
+
+
+def parse_reply(raw: str, shown: int) -> tuple[str, int | None]:
+    """(answer, passage number or ``None``) from the model's reply. A reply that is not the JSON
+    asked for (a server without schema support) is read as free text with ``[n]`` markers."""
+    text = raw.strip()
+    if text.startswith("```"):
+        text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text)
+    try:
+        obj = json.loads(text)
+        if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
+            n = obj.get("passage")
+            if isinstance(n, str) and n.strip().isdigit():
+                n = int(n)
+            return obj["answer"].strip(), n if isinstance(n, int) and not isinstance(n, bool) else None
+    except json.JSONDecodeError:
+        pass
+    if text.startswith("{"):
+        return partial_answer(text).strip(), None
+    from qa.citations import markers
+
+    found = markers(text)
+    plain = re.sub(r"\s*\[\s*[0-9\u0660-\u0669,،\s]+\]", "", text).strip()
+    return plain, (found[0] if found else None)
+
+
+def _content(text: str) -> set[str]:
+    return set(tokenize(text, stem=True, stopwords=True))
+
+
+def support(answer: str, passage: str) -> float:
+    """The share of the answer's content words found in the passage (1.0 for an answer without
+    content words that appears verbatim, after normalisation)."""
+    words = _content(answer)
+    if not words:
+        return 1.0 if normalize(answer).strip() and normalize(answer).strip() in normalize(passage) else 0.0
+    return len(words & _content(passage)) / len(words)
+
+
+def is_not_found(answer: str) -> bool:
+    a = normalize(answer).lower()
+    return any(normalize(p).lower() in a for p in _NOT_FOUND)
+
+
+class LLMReader:
+    """A ``Reader`` over any ``ChatModel``: ``MistralRsChat`` (the bundled local model) or an
+    OpenAI-compatible server (``qa.chain.OpenAIChat``). ``passages``: how many of the top
+    retrieved passages the model reads (each costs prompt-processing time on a CPU)."""
+
+    def __init__(self, chat: ChatModel, *, passages: int = 3, max_tokens: int = 96, abstain: bool = True,
+                 name: str = "llm") -> None:
+        if passages < 1:
+            raise ValueError(f"passages={passages} must be at least 1.")
+        self.chat = chat
+        self.passages = passages
+        self.max_tokens = max_tokens
+        self.abstain = abstain
+        self.name = name
+
+    # ------------------------------------------------------------------ follow-ups
+
+    def condense(self, question: str, history: Sequence[tuple[str, str]], lang: str) -> str:
+        """A stand-alone version of a follow-up question, written by the model (for retrieval)."""
+        if not history:
+            return question
+        text = "".join(g.text for g in self.chat.stream(prompts.condense_messages(question, history, lang),
+                                                         max_tokens=64))
+        text = text.strip().strip('"').strip()
+        return text.splitlines()[0].strip() if text else question
+
+    # ------------------------------------------------------------------ reading
+
+    def _shown(self, hits: Sequence[Hit]) -> list[int]:
+        """0-based positions in ``hits`` of the passages the model reads: retrieved ones first."""
+        retrieved = [i for i, h in enumerate(hits) if h.via != "context"]
+        rest = [i for i, h in enumerate(hits) if h.via == "context"]
+        return (retrieved + rest)[: self.passages]
+
+    def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:
+        shown = self._shown(hits)
+        if not shown:
+            yield ReadingChunk(reading=Reading(text="", abstained=True))
+            return
+        messages = prompts.answer_messages(question, [hits[i].passage.text for i in shown], lang)
+        raw, streamed, last = "", "", Generation()
+        for piece in self.chat.stream(messages, max_tokens=self.max_tokens,
+                                      json_schema=prompts.answer_schema(len(shown))):
+            last = piece
+            if not piece.text:
+                continue
+            raw += piece.text
+            so_far = partial_answer(raw).lstrip() if raw.lstrip().startswith("{") else ""
+            if len(so_far) > len(streamed) and so_far.startswith(streamed):
+                delta, streamed = so_far[len(streamed):], so_far
+                yield ReadingChunk(delta=delta)
+        answer, local_n = parse_reply(raw, len(shown))
+        reading = self._reading(answer, local_n, hits, shown, question, lang)
+        yield ReadingChunk(reading=_with_tokens(reading, last))
+
+    def _reading(self, answer: str, local_n: int | None, hits: Sequence[Hit], shown: list[int], question: str,
+                 lang: str) -> Reading:
+        answer = answer.strip()
+        if not answer or local_n == 0 or is_not_found(answer):
+            return Reading(text="", abstained=True) if self.abstain else Reading(
+                text=answer or "", short=answer, confidence=0.0, check="unsupported")
+        texts = {i: hits[i].passage.text for i in shown}
+        scores = {i: support(answer, texts[i]) for i in shown}
+        named = shown[local_n - 1] if local_n is not None and 1 <= local_n <= len(shown) else None
+        same_lang = [i for i in shown if hits[i].passage.lang == lang]
+        best = max(shown, key=lambda i: (scores[i], -shown.index(i)))
+        if named is not None and scores[named] >= SUPPORTED:
+            chosen, check = named, "supported"
+        elif scores[best] >= SUPPORTED and (named is None or scores[best] > scores[named]):
+            chosen, check = best, "repaired"
+        elif named is not None and hits[named].passage.lang != lang:
+            chosen, check = named, "unchecked"      # a translated answer: its words are not the source's
+        elif named is not None:
+            chosen, check = named, "unsupported"
+        else:
+            chosen, check = (best, "unsupported") if scores[best] > 0 or not same_lang else (None, "unsupported")
+        if chosen is None:
+            return Reading(text=answer, short=answer, confidence=0.0, check=check)
+        evidence = _evidence(hits[chosen], answer, question, chosen + 1)
+        confidence = scores[chosen] if check != "unchecked" else 0.5
+        short = answer if len(answer.split()) <= 8 else ""
+        return Reading(text=f"{answer} [{chosen + 1}]", short=short, confidence=confidence,
+                       evidence=(evidence,) if evidence else (), check=check)
+
+
+def _with_tokens(reading: Reading, last: Generation) -> Reading:
+    return replace(reading, prompt_tokens=last.prompt_tokens, generated_tokens=last.completion_tokens)
+
+
+def _evidence(hit: Hit, answer: str, question: str, n: int) -> Evidence | None:
+    """The sentence of the cited passage that best supports the answer (ties: the question's words)."""
+    p = hit.passage
+    spans = sentences(p.text)
+    if len(spans) <= 1:
+        return None
+    a, q = _content(answer), _content(question)
+    scored = [(len(a & (w := _content(p.text[s:e]))), len(q & w), -k, s, e) for k, (s, e) in enumerate(spans)]
+    best = max(scored)
+    if best[0] == 0 and best[1] == 0:
+        return None
+    return Evidence(n=n, start=p.start + best[3], end=p.start + best[4])
+

@@ -105,7 +105,8 @@ def answer_record(ans: Answer, *, qid: str, golds: Sequence[str], gold_paragraph
         "citation_contains_gold": max((contains_gold(c.quote, golds) for c in ans.citations), default=0.0)
         if answered else None,
         "citation_recall": cites.recall if cites else None, "citation_precision": cites.precision if cites else None,
-        "citations": [c.to_dict() for c in ans.citations],
+        "citations": [c.to_dict() for c in ans.citations], "check": ans.check,
+        "tokens": {"prompt": ans.prompt_tokens, "generated": ans.generated_tokens},
         "timings_ms": {**ans.timings_ms.to_dict(), "wall": round(latency_ms, 1)},
     }
 
@@ -133,10 +134,19 @@ def summarise(records: Sequence[dict]) -> dict:
         "abstention_precision": tp / len(abstained) if abstained else None,
         "abstention_recall": tp / len(unanswerable) if unanswerable else None,
     }
-    for stage in ("retrieve", "read", "total"):
-        vals = [r["timings_ms"][stage] for r in records]
-        out[f"{stage}_p50_ms"] = percentile(vals, 50)
-        out[f"{stage}_p95_ms"] = percentile(vals, 95)
+    for stage in ("retrieve", "read", "total", "first_token"):
+        vals = [r["timings_ms"].get(stage) for r in records]
+        vals = [v for v in vals if v is not None]
+        out[f"{stage}_p50_ms"] = percentile(vals, 50) if vals else None
+        out[f"{stage}_p95_ms"] = percentile(vals, 95) if vals else None
+    answered = [r for r in records if not r["abstained"]]
+    out["unsupported_rate"] = mean_of(1.0 if r.get("check") == "unsupported" else 0.0 for r in answered)
+    generated = sum(r.get("tokens", {}).get("generated", 0) for r in records)
+    decoding_s = sum((r["timings_ms"]["total"] - r["timings_ms"]["first_token"]) / 1000
+                     for r in records if r.get("tokens", {}).get("generated") and r["timings_ms"].get("first_token"))
+    # Decode speed: generated tokens over the time from the first streamed text to the end (approximate:
+    # the few tokens before the first visible text, e.g. the JSON key, are counted but not timed).
+    out["tokens_per_s"] = generated / decoding_s if generated and decoding_s > 0 else None
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 

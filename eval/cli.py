@@ -45,7 +45,8 @@ def cmd_eval_answers(args: argparse.Namespace) -> int:
     corpora = [load_squad(c) for c in args.corpus] if args.corpus else [questions_set]
     embedder = qa.load_embedder(args.embedder)
     index = corpus_index(corpora, embedder, progress=not args.json)
-    bot = qa.Assistant(index, args.reader, k=args.k, abstain=not args.no_abstain)
+    options = qa.ReaderOptions(model=args.model, base_url=args.base_url, threads=args.threads, passages=args.passages)
+    bot = qa.Assistant(index, args.reader, k=args.k, abstain=not args.no_abstain, reader_options=options)
     questions = sample([q for q in questions_set.questions if not q.impossible], args.limit)
     others = [c for c in corpora if c.language != questions_set.language]
     result = evaluate_answers(bot, questions, corpus_languages=[c.language for c in corpora],
@@ -115,6 +116,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corpus", action="append", metavar="FILE",
                    help="paragraphs to answer from (repeatable; default: the --squad file's own)")
     p.add_argument("--reader", default="extractive", help="reader name (default extractive)")
+    p.add_argument("--model", default=None, help="llm: bundled model or .gguf; openai: the server's model name")
+    p.add_argument("--base-url", default=None, help="openai: the server's API root (…/v1)")
+    p.add_argument("--threads", type=int, default=None, help="llm: CPU threads")
+    p.add_argument("--passages", type=int, default=3, help="llm/openai: top passages the model reads")
     p.add_argument("-k", type=int, default=5, help="passages given to the reader")
     p.add_argument("--limit", type=int, default=0, help="N questions spread over the dataset")
     p.add_argument("--remove-gold", action="store_true",

@@ -19,6 +19,7 @@ name = "extractive"
 k = 5
 context = 1
 abstain = true                    # false: answer every question (to study the confidence curve)
+# llm / openai readers (qa.ReaderOptions): model, base_url, threads, passages, max_tokens, timeout
 
 [[tasks]]
 name = "ar→ar"
@@ -66,17 +67,20 @@ class RunConfig:
     k: int = 5
     context: int = 1
     abstain: bool = True
+    reader_options: dict = field(default_factory=dict)   # qa.ReaderOptions fields
     source: str = ""          # the TOML text, recorded in results.json
 
     def to_dict(self) -> dict:
         return {"name": self.name, "seed": self.seed, "limit": self.limit, "stratify": self.stratify,
                 "embedder": self.embedder, "index": dict(self.index), "reader": self.reader, "k": self.k,
-                "context": self.context, "abstain": self.abstain,
+                "context": self.context, "abstain": self.abstain, "reader_options": dict(self.reader_options),
                 "tasks": [{"name": t.name, "questions": str(t.questions), "corpus": [str(c) for c in t.corpus],
                            "retrieval": t.retrieval, "answers": t.answers, "remove_gold": t.remove_gold}
                           for t in self.tasks]}
 
 
+_READER_OPTIONS = {"model": (str,), "base_url": (str,), "threads": (int,), "passages": (int,),
+                   "max_tokens": (int,), "timeout": (int, float)}
 _INDEX_KEYS = {"max_tokens", "overlap_tokens", "dense_kind", "rrf_k", "dense_weight", "bm25_weight", "candidates",
                "lang_quota", "quota_window"}
 
@@ -129,11 +133,19 @@ def load_config(path: str | Path) -> RunConfig:
     reader = data.get("reader", {})
     if not isinstance(embedder, dict) or not isinstance(reader, dict):
         raise ConfigError(f"{p}: [embedder] and [reader] must be tables.")
+    unknown = set(reader) - {"name", "k", "context", "abstain"} - set(_READER_OPTIONS)
+    if unknown:
+        raise ConfigError(f"{p}: [reader] does not accept {sorted(unknown)}; it accepts name, k, context, abstain, "
+                          f"{', '.join(_READER_OPTIONS)}.")
+    options = {key: reader[key] for key in _READER_OPTIONS if key in reader}
+    for key, value in options.items():
+        if not isinstance(value, _READER_OPTIONS[key]) or isinstance(value, bool):
+            raise ConfigError(f"{p}: [reader] {key} = {value!r} must be {_READER_OPTIONS[key][0].__name__}.")
     return RunConfig(
         name=_get(data, "name", str, p.stem, str(p)), tasks=tuple(tasks), seed=_get(data, "seed", int, 0, str(p)),
         limit=_get(data, "limit", int, 0, str(p)), stratify=_get(data, "stratify", bool, True, str(p)),
         embedder=_get(embedder, "name", str, "multilingual-e5-small", f"{p}: [embedder]"), index=dict(index),
         reader=_get(reader, "name", str, "extractive", f"{p}: [reader]"),
         k=_get(reader, "k", int, 5, f"{p}: [reader]"), context=_get(reader, "context", int, 1, f"{p}: [reader]"),
-        abstain=_get(reader, "abstain", bool, True, f"{p}: [reader]"),
+        abstain=_get(reader, "abstain", bool, True, f"{p}: [reader]"), reader_options=options,
         source=text)

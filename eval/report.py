@@ -21,7 +21,9 @@ def _fmt(v) -> str:
 def markdown(results: dict) -> str:
     lines = [f"# {results['name']}", "",
              f"Created {results['created']} in {results['duration_s']} s · embedder `{results['models']['embedder']}` · "
-             f"reader `{results['models']['reader']}` · seed {results['seed']} · commit `{results.get('git_commit')}`", ""]
+             f"reader `{results['models']['reader']}`"
+             + (f" (`{results['models']['reader_model']}`)" if results["models"].get("reader_model") else "")
+             + f" · seed {results['seed']} · commit `{results.get('git_commit')}`", ""]
     retrieval = [t for t in results["tasks"] if "retrieval" in t]
     if retrieval:
         lines += ["## Retrieval", "", "| task | passages | R@1 | R@5 | R@10 | MRR@10 | other-lang@5 | n |",
@@ -44,13 +46,17 @@ def markdown(results: dict) -> str:
                 f"{_fmt(s['citation_hit'])} | {_fmt(s['citation_recall'])} | {_fmt(s['citation_precision'])} | "
                 f"{_fmt(s['answered_rate'])} | {_fmt(s['abstention_precision'])} | {_fmt(s['abstention_recall'])} | "
                 f"{s['total_p50_ms']:.0f} | {s['total_p95_ms']:.0f} |")
-        lines += ["", "Latency per stage (ms, p50 / p95):", "", "| task | retrieve | read | total |",
-                  "|---|---|---|---|"]
+        lines += ["", "Latency per stage (ms, p50 / p95), first streamed text, decode speed, flagged answers:", "",
+                  "| task | retrieve | read | total | first token | tokens/s | unsupported |", "|---|---|---|---|---|---|---|"]
+
+        def pair(s: dict, stage: str) -> str:
+            p50, p95 = s.get(f"{stage}_p50_ms"), s.get(f"{stage}_p95_ms")
+            return "–" if p50 is None else f"{p50:.0f} / {p95:.0f}"
+
         for t in answers:
             s = t["answers"]["summary"]
-            lines.append(f"| {t['name']} | {s['retrieve_p50_ms']:.0f} / {s['retrieve_p95_ms']:.0f} | "
-                         f"{s['read_p50_ms']:.0f} / {s['read_p95_ms']:.0f} | "
-                         f"{s['total_p50_ms']:.0f} / {s['total_p95_ms']:.0f} |")
+            lines.append(f"| {t['name']} | {pair(s, 'retrieve')} | {pair(s, 'read')} | {pair(s, 'total')} | "
+                         f"{pair(s, 'first_token')} | {_fmt(s.get('tokens_per_s'))} | {_fmt(s.get('unsupported_rate'))} |")
         lines.append("")
     lines += ["## Definitions", "",
               "Recall@k/MRR over distinct paragraphs. EM/F1 on the short answer (else the quoted sentence), "

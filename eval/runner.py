@@ -85,7 +85,7 @@ class _Progress:
             self.bar.update(n)
 
 
-def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progress) -> dict:
+def _squad_task(task: Task, config: RunConfig, embedder, reader, judge, progress: _Progress) -> dict:
     qset = load_squad(task.questions)
     corpora = [load_squad(c) for c in task.corpus]
     index = corpus_index(corpora, embedder, qa.IndexConfig.from_dict(_index_dict(config)))
@@ -100,7 +100,7 @@ def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progr
         result["retrieval"] = {**r.to_dict(), "recall_curve": curve,
                                "per_question": [{"id": i, "rank": rank} for i, rank in r.ranks]}
     if task.answers:
-        bot = qa.Assistant(index, config.reader, k=config.k, context=config.context, abstain=config.abstain)
+        bot = qa.Assistant(index, reader, k=config.k, context=config.context)
         langs = [c.language for c in corpora]
         extra: dict[str, tuple[str, ...]] = {}
         for c in corpora:
@@ -128,12 +128,12 @@ def _squad_task(task: Task, config: RunConfig, embedder, judge, progress: _Progr
     return result
 
 
-def _conversation_task(task: Task, config: RunConfig, embedder, judge, progress: _Progress) -> dict:
+def _conversation_task(task: Task, config: RunConfig, embedder, reader, judge, progress: _Progress) -> dict:
     items: Sequence[ConversationItem] = load_conversations(task.questions)
     index = qa.Index(embedder, qa.IndexConfig.from_dict(_index_dict(config)))
     docs = [qa.load(p, source=p.name) for p in task.corpus]
     index.add_documents(docs)
-    bot = qa.Assistant(index, config.reader, k=config.k, context=config.context, abstain=config.abstain)
+    bot = qa.Assistant(index, reader, k=config.k, context=config.context)
     records = []
     hits_at_k = 0
     for item in items:
@@ -184,6 +184,9 @@ def run(config: RunConfig, out_dir: str | Path, *, progress: bool = False, embed
     started = time.perf_counter()
     embedder = embedder or qa.load_embedder(config.embedder, quiet=True)
     judge = judge or LexicalEmbeddingJudge(embedder)
+    # One reader for every task (a local LLM loads once).
+    reader = qa.make_reader(config.reader, embedder, abstain=config.abstain,
+                            options=qa.ReaderOptions(**config.reader_options))
     bar = None
     if progress:
         from tqdm import tqdm
@@ -195,9 +198,9 @@ def run(config: RunConfig, out_dir: str | Path, *, progress: bool = False, embed
     try:
         for task in config.tasks:
             if task.questions.suffix == ".jsonl":
-                tasks.append(_conversation_task(task, config, embedder, judge, prog))
+                tasks.append(_conversation_task(task, config, embedder, reader, judge, prog))
             else:
-                tasks.append(_squad_task(task, config, embedder, judge, prog))
+                tasks.append(_squad_task(task, config, embedder, reader, judge, prog))
     finally:
         if bar is not None:
             bar.close()
@@ -207,6 +210,7 @@ def run(config: RunConfig, out_dir: str | Path, *, progress: bool = False, embed
         "duration_s": round(time.perf_counter() - started, 1),
         "config": config.to_dict(), "config_toml": config.source, "seed": config.seed,
         "models": {"embedder": embedder.name, "reader": config.reader,
+                   "reader_model": getattr(getattr(reader, "chat", None), "name", None),
                    "support_judge": type(judge).__name__},
         "versions": _versions(), "python": platform.python_version(), "git_commit": _git_commit(),
         "tasks": tasks,

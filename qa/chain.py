@@ -11,6 +11,7 @@ OpenAI-compatible server. Everything outside this file speaks Bayyina's own type
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any, Callable, Iterator, Protocol, Sequence
@@ -25,6 +26,8 @@ from qa.llm.base import Generation, LLMError, Message
 from qa.readers.base import Reader, Reading
 from qa.types import Answer, AnswerChunk, Timings, Turn
 from sources.types import Passage
+
+log = logging.getLogger(__name__)
 
 try:
     from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -170,18 +173,23 @@ class LangChainChat:
         self.model = model
         self.name = name or type(model).__name__
         self.describe = describe
-        self.schema_supported = True
+        self._format = 0  # the first response_format style not yet refused by the server
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, json_schema: dict | None = None
                ) -> Iterator[Generation]:
         lc_messages = to_langchain_messages(messages)
-        if json_schema is not None and self.schema_supported:
-            fmt = {"type": "json_schema", "json_schema": {"name": "answer", "schema": json_schema}}
-            try:
-                yield from self._stream(lc_messages, max_tokens=max_tokens, response_format=fmt)
-                return
-            except _SchemaRefused:
-                self.schema_supported = False
+        if json_schema is not None:
+            # OpenAI's structured outputs first, then the older JSON mode with a schema (llama-cpp-python's
+            # server, Anyscale); the first one a server accepts is remembered.
+            formats = [{"type": "json_schema", "json_schema": {"name": "answer", "schema": json_schema}},
+                       {"type": "json_object", "schema": json_schema}]
+            for i in range(self._format, len(formats)):
+                try:
+                    yield from self._stream(lc_messages, max_tokens=max_tokens, response_format=formats[i])
+                    return
+                except _SchemaRefused:
+                    log.info("%s refused response_format %s", self.describe, formats[i]["type"])
+                    self._format = i + 1
         yield from self._stream(lc_messages, max_tokens=max_tokens)
 
     def _stream(self, lc_messages: list[BaseMessage], **kwargs: Any) -> Iterator[Generation]:
@@ -218,10 +226,13 @@ def _is_schema_refusal(exc: Exception) -> bool:
 def _llm_error(exc: Exception, describe: str) -> LLMError:
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    if name == "APITimeoutError":
+    # By class name along the MRO: the openai client's classes (and LangChain's subclasses of them)
+    # without importing the client here.
+    names = {c.__name__ for c in type(exc).__mro__}
+    if "APITimeoutError" in names:
         return LLMError(f"{describe} did not answer in time (after retries): check that it is running and not "
                         "overloaded, or raise --timeout.")
-    if name == "APIConnectionError":
+    if "APIConnectionError" in names:
         return LLMError(f"Cannot reach {describe} ({getattr(exc, '__cause__', None) or exc}): start the server or "
                         "fix --base-url (e.g. http://127.0.0.1:8000/v1).")
     if status in (401, 403):

@@ -193,7 +193,7 @@ class LangChainChat:
         yield from self._stream(lc_messages, max_tokens=max_tokens)
 
     def _stream(self, lc_messages: list[BaseMessage], **kwargs: Any) -> Iterator[Generation]:
-        prompt_tokens = completion_tokens = 0
+        prompt_tokens = completion_tokens = chunks = 0
         started = False
         try:
             for chunk in self.model.bind(**kwargs).stream(lc_messages):
@@ -204,13 +204,14 @@ class LangChainChat:
                     prompt_tokens = usage.get("input_tokens", 0) or prompt_tokens
                     completion_tokens = usage.get("output_tokens", 0) or completion_tokens
                 if text:
-                    started = True
+                    started, chunks = True, chunks + 1
                     yield Generation(text=text)
         except Exception as exc:  # translated: the client library's errors name neither value nor fix
             if not started and "response_format" in kwargs and _is_schema_refusal(exc):
                 raise _SchemaRefused() from exc
             raise _llm_error(exc, self.describe) from exc
-        yield Generation(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        # A server that reports no usage while streaming (llama-cpp-python's) streams a token a chunk.
+        yield Generation(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens or chunks)
 
 
 class _SchemaRefused(Exception):
@@ -219,7 +220,8 @@ class _SchemaRefused(Exception):
 
 def _is_schema_refusal(exc: Exception) -> bool:
     status = getattr(exc, "status_code", None)
-    return status in (400, 422) and any(w in str(exc).lower() for w in ("response_format", "json_schema", "schema",
+    # 500: llama-cpp-python's server reports its request validation errors so.
+    return status in (400, 422, 500) and any(w in str(exc).lower() for w in ("response_format", "json_schema", "schema",
                                                                          "grammar"))
 
 

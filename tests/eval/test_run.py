@@ -111,6 +111,8 @@ def test_paired_bootstrap_is_seeded_and_symmetric():
     ("name = 'x'", r"at least one \[\[tasks\]\]"),
     ("[[tasks]]\nname = 'a'\nquestions = 'x'\n[[tasks]]\nname = 'a'\nquestions = 'y'", "unique"),
     ("not = = toml", "not valid TOML"),
+    ("[reader]\nname = 'llm'\ntemperature = 1\n[[tasks]]\nquestions = 'x.json'", r"does not accept \['temperature'\]"),
+    ("[reader]\nname = 'llm'\nthreads = 'two'\n[[tasks]]\nquestions = 'x.json'", "threads = 'two' must be int"),
 ])
 def test_config_errors(tmp_path, toml, msg):
     f = tmp_path / "c.toml"
@@ -147,3 +149,14 @@ def test_stratified_sample_covers_articles_and_is_seeded():
     s = stratified_sample(qs, 8, seed=1)
     assert len(s) == 8 and {q.paragraph_id[0] for q in s} == set("ABCD")
     assert s == stratified_sample(qs, 8, seed=1) and s == sorted(s, key=qs.index)
+
+
+def test_reader_options_are_read(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text("[reader]\nname = 'openai'\nmodel = 'local'\nbase_url = 'http://127.0.0.1:8000/v1'\n"
+                 "passages = 2\ntimeout = 30\n[[tasks]]\nquestions = 'x.json'")
+    config = load_config(f)
+    assert config.reader == "openai"
+    assert config.reader_options == {"model": "local", "base_url": "http://127.0.0.1:8000/v1", "passages": 2,
+                                      "timeout": 30}
+    assert config.to_dict()["reader_options"]["passages"] == 2

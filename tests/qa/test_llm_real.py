@@ -148,7 +148,7 @@ def test_openai_compatible_server_answers_through_langchain(small_index, server)
                           "Which resolution authorised the use of force against Iraq in 1990?")
     assert answer.reader == "openai" and not answer.abstained and _has_678(answer.text), answer.text
     assert len(deltas) > 1 and answer.citations and _has_678(answer.citations[0].quote)
-    assert answer.generated_tokens > 0 and answer.prompt_tokens > 0
+    assert answer.generated_tokens > 0      # the server reports no usage when streaming: chunks are counted
 
 
 @needs_server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import unicodedata
@@ -20,6 +21,7 @@ from qa.types import Answer, AnswerChunk
 from sources.text import detect_language
 
 MAX_QUESTION_CHARS = 2000
+_DONE = object()
 
 
 class QuestionError(BayyinaError):
@@ -158,17 +160,34 @@ class Assistant:
 
     def stream(self, question: str, history: object = (), *, exclude_sources: Iterable[str] = ()
                ) -> Iterator[AnswerChunk]:
-        """Stream the answer: text deltas, then a last chunk carrying the finished ``Answer``."""
+        """Stream the answer: text deltas, then a last chunk carrying the finished ``Answer``.
+        Safe while other threads add or remove documents: the answer is produced on a worker
+        thread that holds the index lock (a generator may resume on any thread, so it cannot hold
+        the lock itself); chunks reach the caller through a queue as they are generated."""
         inputs = self._inputs(question, history, exclude_sources)
-        yield from self.chain.stream(inputs)
+        chunks: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            try:
+                with self._lock:
+                    for chunk in self.chain.stream(inputs):
+                        chunks.put(chunk)
+            except BaseException as exc:  # handed to the caller's thread
+                chunks.put(exc)
+            finally:
+                chunks.put(_DONE)
+
+        threading.Thread(target=work, name="bayyina-answer", daemon=True).start()
+        while (item := chunks.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
     def ask(self, question: str, history: object = (), *, exclude_sources: Iterable[str] = ()) -> Answer:
-        """Answer ``question`` (``history``: ``[(question, answer), …]`` of earlier turns).
-        Safe to call from several threads while others add or remove documents (``stream`` is not:
-        a generator may resume on another thread, so it cannot hold the index lock)."""
+        """Answer ``question`` (``history``: ``[(question, answer), …]`` of earlier turns): the
+        folded ``stream``. Safe to call from several threads while others add or remove documents."""
         final = AnswerChunk()
-        with self._lock:
-            for chunk in self.stream(question, history, exclude_sources=exclude_sources):
-                final = final + chunk
+        for chunk in self.stream(question, history, exclude_sources=exclude_sources):
+            final = final + chunk
         assert final.answer is not None
         return final.answer

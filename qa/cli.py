@@ -315,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
         _quiet_model_loading()
+        import os
+
+        os.environ.setdefault("RUST_LOG", "warn")  # mistral.rs logs every loading step at INFO
     try:
         return int(args.func(args) or 0)
     except qa.BayyinaError as exc:

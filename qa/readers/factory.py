@@ -19,7 +19,8 @@ class ReaderOptions:
     ``model``: for ``llm`` a bundled model name or a ``.gguf`` path (default: the bundled one);
     for ``openai`` the model name the server serves. ``base_url``: the server's OpenAI-compatible
     root (``…/v1``; default ``$BAYYINA_BASE_URL``). ``threads``: CPU threads of the local runtime.
-    ``passages``: how many top passages the model reads."""
+    ``passages``: how many top passages the model reads. ``gate``: abstain first by the extractive
+    reader's calibrated thresholds, asking the model only when they pass."""
 
     model: str | None = None
     base_url: str | None = None
@@ -27,6 +28,7 @@ class ReaderOptions:
     threads: int | None = None
     passages: int = 3
     max_tokens: int = 96
+    gate: bool = True
     timeout: float = 60.0
     retries: int = 2
 
@@ -45,7 +47,8 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
         from qa.readers.llm import LLMReader
 
         chat = MistralRsChat(options.model or DEFAULT_LOCAL_MODEL, threads=options.threads)
-        return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain, name="llm")
+        return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
+                         gate=_gate(embedder, options), name="llm")
     if name == "openai":
         from qa.chain import OpenAIChat
         from qa.readers.llm import LLMReader
@@ -59,5 +62,13 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
         chat = OpenAIChat(base_url, options.model, api_key=options.api_key, timeout=options.timeout,
                           retries=options.retries)
         return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
-                         name="openai")
+                         gate=_gate(embedder, options), name="openai")
     raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")
+
+
+def _gate(embedder: Embedder, options: ReaderOptions) -> Reader | None:
+    if not options.gate:
+        return None
+    from qa.readers.extractive import ExtractiveReader, Thresholds
+
+    return ExtractiveReader(embedder, thresholds=Thresholds())

@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 from index.types import Hit
 from qa import prompts
 from qa.llm.base import ChatModel, Generation
-from qa.readers.base import Evidence, Reading, ReadingChunk
+from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from sources.chunking import sentences
 from sources.text import normalize, tokenize
 
@@ -93,10 +93,14 @@ class LLMReader:
     retrieved passages the model reads (each costs prompt-processing time on a CPU)."""
 
     def __init__(self, chat: ChatModel, *, passages: int = 3, max_tokens: int = 96, abstain: bool = True,
-                 name: str = "llm") -> None:
+                 gate: Reader | None = None, name: str = "llm") -> None:
+        """``gate``: a reader whose abstention decides first (the extractive reader with its calibrated
+        thresholds): when it abstains the model is not asked — a small model rarely says "not in
+        the passages" on its own (README, Benchmarks). Its confidence becomes the answer's."""
         if passages < 1:
             raise ValueError(f"passages={passages} must be at least 1.")
         self.chat = chat
+        self.gate = gate
         self.passages = passages
         self.max_tokens = max_tokens
         self.abstain = abstain
@@ -126,6 +130,14 @@ class LLMReader:
         if not shown:
             yield ReadingChunk(reading=Reading(text="", abstained=True))
             return
+        gate_confidence = None
+        if self.gate is not None and self.abstain:
+            gated = [c.reading for c in self.gate.stream(question, hits, lang=lang, search_query=search_query)
+                     if c.reading is not None][-1]
+            if gated.abstained:
+                yield ReadingChunk(reading=Reading(text="", confidence=gated.confidence, abstained=True))
+                return
+            gate_confidence = gated.confidence
         messages = prompts.answer_messages(question, [hits[i].passage.text for i in shown], lang)
         raw, streamed, last = "", "", Generation()
         for piece in self.chat.stream(messages, max_tokens=self.max_tokens,
@@ -140,6 +152,8 @@ class LLMReader:
                 yield ReadingChunk(delta=delta)
         answer, local_n = parse_reply(raw, len(shown))
         reading = self._reading(answer, local_n, hits, shown, question, lang)
+        if gate_confidence is not None and not reading.abstained:
+            reading = replace(reading, confidence=gate_confidence)
         yield ReadingChunk(reading=_with_tokens(reading, last))
 
     def _reading(self, answer: str, local_n: int | None, hits: Sequence[Hit], shown: list[int], question: str,

@@ -175,3 +175,21 @@ def test_make_reader_names_and_errors(fake_embedder, monkeypatch):
         qa.make_reader("openai", fake_embedder, options=qa.ReaderOptions(base_url="http://127.0.0.1:9/v1"))
     with pytest.raises(qa.BayyinaError, match="choose one of extractive, llm, openai"):
         qa.make_reader("gpt", fake_embedder)
+
+
+def test_the_gate_abstains_before_the_model_is_asked():
+    from tests.qa.fakes import FakeReader
+
+    chat = FakeChat('{"answer": "القرار 678", "passage": 1}')
+    hits = [_hit(AR_678, "ar", 1)]
+    _, reading = _read(LLMReader(chat, gate=FakeReader(confidence=0.3, abstain=True)), hits)
+    assert reading.abstained and reading.confidence == 0.3 and chat.calls == []
+    _, reading = _read(LLMReader(chat, gate=FakeReader(confidence=0.9)), hits)
+    assert reading.text == "القرار 678 [1]" and reading.confidence == 0.9 and len(chat.calls) == 1
+    _, reading = _read(LLMReader(chat, gate=FakeReader(abstain=True), abstain=False), hits)
+    assert not reading.abstained     # abstain=False: the gate is not consulted
+
+
+def test_named_llm_readers_are_gated_by_the_extractive_thresholds(fake_embedder):
+    assert isinstance(qa.make_reader("llm", fake_embedder).gate, qa.ExtractiveReader)
+    assert qa.make_reader("llm", fake_embedder, options=qa.ReaderOptions(gate=False)).gate is None

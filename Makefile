@@ -74,6 +74,7 @@ bench: model llm-model
 	$(PY) bench/llm_runtimes.py
 	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad
 	$(VENV)/bin/bayyina eval run bench/configs/xquad-llm.toml --out reports/xquad-llm
+	$(VENV)/bin/bayyina eval run bench/configs/xquad-llm-nogate.toml --out reports/xquad-llm-nogate
 
 clean:
 	rm -rf $(VENV) .pytest_cache

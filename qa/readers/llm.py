@@ -45,7 +45,7 @@ def partial_answer(raw: str) -> str:
         return ""
 
 
-def parse_reply(raw: str, shown: int) -> tuple[str, int | None]:
+def parse_reply(raw: str) -> tuple[str, int | None]:
     """(answer, passage number or ``None``) from the model's reply. A reply that is not the JSON
     asked for (a server without schema support) is read as free text with ``[n]`` markers."""
     text = raw.strip()
@@ -150,7 +150,7 @@ class LLMReader:
             if len(so_far) > len(streamed) and so_far.startswith(streamed):
                 delta, streamed = so_far[len(streamed):], so_far
                 yield ReadingChunk(delta=delta)
-        answer, local_n = parse_reply(raw, len(shown))
+        answer, local_n = parse_reply(raw)
         reading = self._reading(answer, local_n, hits, shown, question, lang)
         if gate_confidence is not None and not reading.abstained:
             reading = replace(reading, confidence=gate_confidence)

@@ -53,7 +53,7 @@ def test_partial_answer_decodes_every_prefix(answer):
     ('{"answer": "x", "passage": true}', ("x", None)),
 ])
 def test_parse_reply(raw, expected):
-    assert parse_reply(raw, 3) == expected
+    assert parse_reply(raw) == expected
 
 
 def test_support_is_the_share_of_answer_words_in_the_passage():

@@ -20,6 +20,8 @@ MESSAGES = {
     "en": "The sources don't answer this question.",
 }
 NEAREST = {"ar": "أقرب المقاطع:", "en": "Nearest passages:"}
+UNVERIFIED = {"en": "Unverified: no shown passage contains the words of this answer.",
+              "ar": "غير مُتحقَّق منها: لا يتضمن أي مقطع معروض كلمات هذه الإجابة."}
 
 
 def message(lang: str) -> str:
@@ -28,3 +30,8 @@ def message(lang: str) -> str:
 
 def nearest_label(lang: str) -> str:
     return NEAREST.get(lang, NEAREST["en"])
+
+
+def unverified_note(lang: str) -> str:
+    """Shown under an answer whose ``check`` is ``unsupported``."""
+    return UNVERIFIED.get(lang, UNVERIFIED["en"])

@@ -16,7 +16,7 @@ from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
 from qa.errors import BayyinaError
 from qa.readers.base import Reader
-from qa.readers.factory import READERS, ReaderOptions, make_reader
+from qa.readers.factory import ReaderOptions, make_reader
 from qa.types import Answer, AnswerChunk
 from sources.text import detect_language
 

@@ -166,8 +166,8 @@ def to_langchain_messages(messages: Sequence[Message]) -> list[BaseMessage]:
 
 class LangChainChat:
     """Bayyina's ``ChatModel`` over any LangChain chat model (``BaseChatModel``). The JSON schema,
-    when given, is sent as an OpenAI-style ``response_format``; a server that refuses it gets the
-    request again without one (the prompt still asks for JSON, and the reader also reads free text)."""
+    when given, is sent as an OpenAI-style ``response_format``: structured outputs, else JSON mode
+    with a schema, else none (the prompt still asks for JSON, and the reader also reads free text)."""
 
     def __init__(self, model: BaseChatModel, *, name: str | None = None, describe: str = "the chat model") -> None:
         self.model = model
@@ -221,8 +221,7 @@ class _SchemaRefused(Exception):
 def _is_schema_refusal(exc: Exception) -> bool:
     status = getattr(exc, "status_code", None)
     # 500: llama-cpp-python's server reports its request validation errors so.
-    return status in (400, 422, 500) and any(w in str(exc).lower() for w in ("response_format", "json_schema", "schema",
-                                                                         "grammar"))
+    return status in (400, 422, 500) and any(w in str(exc).lower() for w in ("response_format", "schema", "grammar"))
 
 
 def _llm_error(exc: Exception, describe: str) -> LLMError:

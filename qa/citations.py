@@ -48,6 +48,11 @@ def markers(text: str) -> list[int]:
     return out
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` markers (and the space before each)."""
+    return re.sub(r"\s*" + _MARKER.pattern, "", text).strip()
+
+
 def _best_supporting(text: str, hits: Sequence[Hit]) -> int | None:
     words = set(tokenize(_QUOTE.sub(lambda m: m.group(0)[1:-1], text), stem=True, stopwords=True))
     if not words or not hits:

@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Sequence
 
 import qa
-from qa.abstain import nearest_label
+from qa.abstain import nearest_label, unverified_note
 
 DEFAULT_BUILD_DIR = "bayyina_index"
-UNSUPPORTED = {"en": "  (unverified: no shown passage contains the words of this answer)",
-               "ar": "  (غير مُتحقَّق منها: لا يتضمن أي مقطع معروض كلمات هذه الإجابة)"}
 
 
 def _print_json(data: object) -> None:
@@ -150,7 +148,7 @@ def _print_sources(answer: qa.Answer, out=None) -> None:
                       f"{h.passage.text[:160].replace(chr(10), ' ')}…", file=out)
         return
     if answer.check == "unsupported":
-        print(UNSUPPORTED.get(answer.lang, UNSUPPORTED["en"]), file=out)
+        print(f"  ({unverified_note(answer.lang)})", file=out)
     for c in answer.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f" (p. {c.page})" if c.page else "")
         print(f"  [{c.n}] {where}\n      {c.quote[:300].replace(chr(10), ' ')}", file=out)

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from qa.abstain import nearest_label
-from qa.assistant import READERS, Assistant
+from qa.abstain import nearest_label, unverified_note
+from qa.assistant import Assistant
 from qa.errors import BayyinaError, MissingDependencyError
+from qa.readers.factory import READERS
 from qa.types import Answer
 from sources.loaders import SUPPORTED_SUFFIXES
 from sources.text import detect_language
@@ -25,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_MB = 50
 STREAM_INTERVAL_S = 0.05   # at most ~20 redraws a second while tokens stream
-UNVERIFIED = {"en": "Unverified: no shown passage contains the words of this answer.",
-              "ar": "غير مُتحقَّق منها: لا يتضمن أي مقطع معروض كلمات هذه الإجابة."}
 EXAMPLES = [
     "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟",
     "متى انتهت العمليات العسكرية في أزمة الخليج؟",
@@ -205,7 +204,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             assert answer is not None
             text = answer.text  # authoritative: markers renumbered, or an abstention
             if answer.check == "unsupported":
-                text += "\n⚠ " + UNVERIFIED[answer.lang]
+                text += "\n⚠ " + unverified_note(answer.lang)
             messages[-1] = {"role": "assistant", "content": message_html(text, answer.lang)}
             turns = turns + [[q, answer.text]]
             yield messages, sources_html(answer, lang), turns, ""

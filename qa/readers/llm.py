@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 
 from index.types import Hit
 from qa import prompts
+from qa.citations import markers, strip_markers
 from qa.llm.base import ChatModel, Generation
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from sources.chunking import sentences
@@ -62,11 +63,8 @@ def parse_reply(raw: str) -> tuple[str, int | None]:
         pass
     if text.startswith("{"):
         return partial_answer(text).strip(), None
-    from qa.citations import markers
-
     found = markers(text)
-    plain = re.sub(r"\s*\[\s*[0-9\u0660-\u0669,،\s]+\]", "", text).strip()
-    return plain, (found[0] if found else None)
+    return strip_markers(text), (found[0] if found else None)
 
 
 def _content(text: str) -> set[str]:
@@ -165,7 +163,6 @@ class LLMReader:
         texts = {i: hits[i].passage.text for i in shown}
         scores = {i: support(answer, texts[i]) for i in shown}
         named = shown[local_n - 1] if local_n is not None and 1 <= local_n <= len(shown) else None
-        same_lang = [i for i in shown if hits[i].passage.lang == lang]
         best = max(shown, key=lambda i: (scores[i], -shown.index(i)))
         if named is not None and scores[named] >= SUPPORTED:
             chosen, check = named, "supported"
@@ -175,8 +172,8 @@ class LLMReader:
             chosen, check = named, "unchecked"      # a translated answer: its words are not the source's
         elif named is not None:
             chosen, check = named, "unsupported"
-        else:
-            chosen, check = (best, "unsupported") if scores[best] > 0 or not same_lang else (None, "unsupported")
+        else:  # no valid number, no passage holding the answer's words
+            chosen, check = (best if scores[best] > 0 else None), "unsupported"
         if chosen is None:
             return Reading(text=answer, short=answer, confidence=0.0, check=check)
         evidence = _evidence(hits[chosen], answer, question, chosen + 1)

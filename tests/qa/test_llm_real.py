@@ -8,17 +8,15 @@ GGUF file — through LangChain's ChatOpenAI. Nothing is mocked.
 from __future__ import annotations
 
 import importlib.util
-import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
 import pytest
 
 import qa
+from tests.net import free_port
 from index.hybrid import build
 from qa.readers.llm import LLMReader
 
@@ -58,15 +56,9 @@ def local_reader(model_path):
     return LLMReader(qa.MistralRsChat(model_path, threads=2))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(model_path, tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", "bayyina-local",
            "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096", "--api_key", KEY,

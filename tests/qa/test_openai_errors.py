@@ -7,14 +7,9 @@ import threading
 import pytest
 
 import qa
+from tests.net import free_port
 
 pytest.importorskip("langchain_openai", reason="the openai extra is not installed: pip install 'bayyina[openai]'")
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("base_url, model, match", [
@@ -27,7 +22,7 @@ def test_bad_settings(base_url, model, match):
 
 
 def test_unreachable_server():
-    chat = qa.OpenAIChat(f"http://127.0.0.1:{_closed_port()}/v1", "m", timeout=5, retries=0)
+    chat = qa.OpenAIChat(f"http://127.0.0.1:{free_port()}/v1", "m", timeout=5, retries=0)
     with pytest.raises(qa.LLMError, match="Cannot reach the OpenAI-compatible server at http://127.0.0.1:.*--base-url"):
         list(chat.stream([qa.Message("user", "hi")], max_tokens=4))
 

@@ -3,13 +3,13 @@
 import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
 import qa
+from tests.net import free_port
 from qa.ui import message_html, safe_upload_name, sources_html, store_uploads
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -60,12 +60,6 @@ def test_sources_panel_highlights_the_quote(fake_embedder, bilingual_docs):
     assert '<li id="src-1">' in panel and "<mark>resolution 678</mark>" in panel and "un.en.txt" in panel
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(real_embedder, tmp_path_factory):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -75,7 +69,7 @@ def app_url(real_embedder, tmp_path_factory):
     index = qa.Index(real_embedder)
     index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
     bot = qa.Assistant(index)
-    port = _free_port()
+    port = free_port()
     app = serve(bot, port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True)
     yield f"http://127.0.0.1:{port}/"
     app.close()

@@ -33,7 +33,7 @@ def features(reader, index, question, exclude):
     if not cands:
         return None
     q = reader.embedder.embed_queries([question])[0]
-    dense = reader._sentence_vectors(cands) @ q
+    dense = reader._embed([c.text for c in cands]) @ q
     qt = set(tokenize(question, stem=True, stopwords=True))
     lex = np.array([len(qt & set(tokenize(c.text, stem=True, stopwords=True))) / max(len(qt), 1) for c in cands])
     rank = np.array([1.0 / c.rank for c in cands])

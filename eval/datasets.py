@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import BayyinaError, Document
+from qa import BayyinaError, Document, detect_language
 
 
 class DatasetError(BayyinaError):
@@ -46,9 +46,23 @@ def paragraph_of(source: str) -> str:
     return source.split(":", 1)[1] if ":" in source else source
 
 
+def dataset_language(contexts) -> str:
+    """``ar`` or ``en``: the language most of the contexts are written in (``xx`` when neither)."""
+    counts = {"ar": 0, "en": 0}
+    for i, text in enumerate(contexts):
+        if i >= 200:
+            break
+        lang = detect_language(text, threshold=0.6)
+        if lang in counts:
+            counts[lang] += 1
+    best = max(counts, key=counts.get)
+    return best if counts[best] else "xx"
+
+
 def load_squad(path: str | Path, language: str | None = None) -> SquadDataset:
     """Read and validate a SQuAD-format JSON file. ``language`` defaults to the suffix of
-    ``name.<lang>.json`` (``xquad.ar.json`` → ``ar``)."""
+    ``name.<lang>.json`` (``xquad.ar.json`` → ``ar``), else to the language of the contexts.
+    Paragraph ids are ``<title>#<index>``; a repeated title gets `` (2)``, `` (3)``… after it."""
     p = Path(path)
     if not p.is_file():
         raise DatasetError(f"{p}: no such file; give the path of a SQuAD-format JSON file.")
@@ -58,21 +72,25 @@ def load_squad(path: str | Path, language: str | None = None) -> SquadDataset:
         raise DatasetError(f"{p}: not valid UTF-8 JSON ({exc}).") from None
     if language is None:
         parts = p.name.split(".")
-        language = parts[-2] if len(parts) >= 3 else "xx"
+        language = parts[-2] if len(parts) >= 3 and parts[-2] in ("ar", "en") else None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise DatasetError(f"{p}: expected an object with a 'data' list (SQuAD format).")
     paragraphs: list[Paragraph] = []
     questions: list[Question] = []
+    seen_titles: dict[str, int] = {}
     for ai, article in enumerate(data["data"]):
         where = f"{p}: data[{ai}]"
         if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
             raise DatasetError(f"{where}: expected an object with a 'paragraphs' list.")
         title = str(article.get("title", f"article{ai}"))
+        # Ids stay unique when titles repeat (and equal across parallel files, which share the order).
+        seen_titles[title] = seen_titles.get(title, 0) + 1
+        key = title if seen_titles[title] == 1 else f"{title} ({seen_titles[title]})"
         for pi, para in enumerate(article["paragraphs"]):
             pw = f"{where}.paragraphs[{pi}]"
             if not isinstance(para, dict) or not isinstance(para.get("context"), str) or not para["context"].strip():
                 raise DatasetError(f"{pw}: expected an object with a non-empty 'context' string.")
-            pid = f"{title}#{pi}"
+            pid = f"{key}#{pi}"
             paragraphs.append(Paragraph(pid, title, para["context"]))
             for qi, qa in enumerate(para.get("qas", [])):
                 qw = f"{pw}.qas[{qi}]"
@@ -89,6 +107,8 @@ def load_squad(path: str | Path, language: str | None = None) -> SquadDataset:
                                           pid, impossible))
     if not paragraphs:
         raise DatasetError(f"{p}: the file has no paragraphs.")
+    if language is None:
+        language = dataset_language(para.context for para in paragraphs)
     return SquadDataset(str(p), language, tuple(paragraphs), tuple(questions))
 
 
@@ -102,6 +122,11 @@ class ConversationItem:
     ``history``: earlier [question, answer] turns (may be empty); ``answers``: gold answers;
     ``gold_text``: a piece of the source that a correct citation must contain (default: the first
     answer); ``gold_source``: optionally, the document it must come from (its source name).
+    ``"unanswerable": true`` (with ``"answers": []``) marks a question the sources do not answer:
+    it should be abstained on. Optional labels for reports: ``kind`` (``single``, ``follow_up`` —
+    needs the previous turn, ``standalone`` — complete on its own although it follows an unrelated
+    turn, so it must not be condensed with it, ``unanswerable``), ``type`` (when, how many, who…)
+    and ``paragraph`` (the source paragraph, 1-based).
     """
 
     id: str
@@ -110,6 +135,10 @@ class ConversationItem:
     answers: tuple[str, ...]
     gold_text: str
     gold_source: str = ""
+    unanswerable: bool = False
+    kind: str = ""
+    qtype: str = ""
+    paragraph: int | None = None
 
 
 def load_conversations(path: str | Path) -> tuple[ConversationItem, ...]:
@@ -131,9 +160,25 @@ def load_conversations(path: str | Path) -> tuple[ConversationItem, ...]:
         for key in ("id", "question"):
             if not isinstance(obj.get(key), str) or not obj[key].strip():
                 raise DatasetError(f"{where}: '{key}' must be a non-empty string.")
+        unanswerable = obj.get("unanswerable", False)
+        if not isinstance(unanswerable, bool):
+            raise DatasetError(f"{where} (id {obj['id']}): 'unanswerable' must be true or false.")
         answers = obj.get("answers")
-        if not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a for a in answers):
-            raise DatasetError(f"{where} (id {obj['id']}): 'answers' must be a non-empty list of strings.")
+        if unanswerable:
+            if answers not in (None, []):
+                raise DatasetError(f"{where} (id {obj['id']}): an unanswerable question has no 'answers' "
+                                   "(give [] or leave it out).")
+            answers = []
+        elif not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a for a in answers):
+            raise DatasetError(f"{where} (id {obj['id']}): 'answers' must be a non-empty list of strings "
+                               "(or mark the question \"unanswerable\": true).")
+        paragraph = obj.get("paragraph")
+        if paragraph is not None and (not isinstance(paragraph, int) or isinstance(paragraph, bool) or paragraph < 1):
+            raise DatasetError(f"{where} (id {obj['id']}): 'paragraph' must be a positive integer, not {paragraph!r}.")
+        labels = {key: obj.get(key) or "" for key in ("kind", "type")}
+        for key, value in labels.items():
+            if not isinstance(value, str):
+                raise DatasetError(f"{where} (id {obj['id']}): '{key}' must be a string, not {value!r}.")
         history = obj.get("history", [])
         if not isinstance(history, list) or not all(
                 isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in history):
@@ -143,8 +188,10 @@ def load_conversations(path: str | Path) -> tuple[ConversationItem, ...]:
         ids.add(obj["id"])
         items.append(ConversationItem(
             id=obj["id"], history=tuple((q, a) for q, a in history), question=obj["question"],
-            answers=tuple(answers), gold_text=str(obj.get("gold_text") or answers[0]),
-            gold_source=str(obj.get("gold_source", ""))))
+            answers=tuple(answers), gold_text=str(obj.get("gold_text") or (answers[0] if answers else "")),
+            gold_source=str(obj.get("gold_source", "")), unanswerable=unanswerable,
+            kind=labels["kind"] or ("unanswerable" if unanswerable else "follow_up" if history else "single"),
+            qtype=labels["type"], paragraph=paragraph))
     if not items:
         raise DatasetError(f"{p}: the file has no conversation items.")
     return tuple(items)

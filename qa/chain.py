@@ -20,7 +20,7 @@ from index.hybrid import Index
 from index.types import Hit
 from qa import abstain
 from qa.citations import cite
-from qa.conversation import condense
+from qa.conversation import condense, is_follow_up
 from qa.errors import MissingDependencyError
 from qa.llm.base import Generation, LLMError, Message
 from qa.readers.base import Reader, Reading
@@ -86,7 +86,7 @@ def build_chain(index: Index, reader: Reader, *, k: int = 5, context: int = 1, t
     def add_query(inp: dict) -> dict:
         history: Sequence[Turn] = inp.get("history", ())
         t0 = clock()
-        if history and condenser is not None:
+        if history and condenser is not None and is_follow_up(inp["question"], history[-1][0]):
             query = condenser.condense(inp["question"], history, inp["lang"]).strip() or inp["question"]
         else:
             query = condense(inp["question"], history)
@@ -145,11 +145,12 @@ def _finish(inp: dict, hits: tuple[Hit, ...], reading: Reading | None, reader_na
     if abstained:
         return Answer(question=question, text=abstain.message(lang), lang=lang, citations=(), hits=hits,
                       abstained=True, reader=reader_name, timings_ms=timings, search_query=search_query,
-                      confidence=reading.confidence if reading else 0.0, **tokens)
+                      confidence=reading.confidence if reading else 0.0, support="weak", **tokens)
     text, citations = cite(reading.text, hits, reading.evidence)
     return Answer(question=question, text=text, lang=lang, citations=citations, hits=hits, abstained=False,
                   reader=reader_name, timings_ms=timings, search_query=search_query, short=reading.short,
-                  confidence=reading.confidence, check=reading.check if citations else "unsupported", **tokens)
+                  confidence=reading.confidence, check=reading.check if citations else "unsupported",
+                  support=reading.support, **tokens)
 
 
 # ---------------------------------------------------------------------------- chat models

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from index.types import Hit
 from qa.readers.base import Evidence
+from qa.readers.spans import display_text
 from qa.types import Citation
 from sources.text import tokenize
 
@@ -93,7 +94,15 @@ def cite(text: str, hits: Sequence[Hit], evidence: Sequence[Evidence] = ()) -> t
         hit = hits[old - 1]
         p = hit.passage
         ev = spans.get(old)
-        start, end = (ev.start, ev.end) if ev and p.start <= ev.start < ev.end <= p.end else (p.start, p.end)
-        citations.append(Citation(n=new, passage_id=p.id, source=p.source, start=start, end=end, page=p.page,
-                                  quote=p.text[start - p.start:end - p.start], score=hit.score))
+        inside = ev is not None and p.start <= ev.start < ev.end <= p.end
+        start, end = (ev.start, ev.end) if inside else (p.start, p.end)
+        a0 = a1 = None
+        if inside and ev.answer_start is not None and ev.answer_end is not None \
+                and start <= ev.answer_start < ev.answer_end <= end:
+            a0, a1 = ev.answer_start, ev.answer_end
+        citations.append(Citation(
+            n=new, passage_id=p.id, source=p.source, start=start, end=end, page=p.page,
+            quote=display_text(p.text[start - p.start:end - p.start]), score=hit.score, answer_start=a0,
+            answer_end=a1, answer_text=p.text[a0 - p.start:a1 - p.start] if a0 is not None else "",
+            passage_start=p.start, passage_end=p.end))
     return cleaned, tuple(citations)

@@ -1,8 +1,11 @@
 """Conversation: validating history and condensing follow-ups into a retrieval query.
 
-Without an LLM, a follow-up ("When was it issued?", "وما وحدته الأساسية؟") is recognised by its
-few content words or its pronouns, and joined with the previous question for retrieval only —
-the answer is still to the user's own question, in the user's language.
+A follow-up ("When was it issued?", "وما وحدته الأساسية؟") is recognised by what makes it lean on
+the previous turn — a pronoun (it, its, ذلك, an attached ـه/ـها), an opener (And…, What about…, a
+question word glued to و/ف), or no content word of its own — never by its length alone, so a short
+complete question ("What is human security?") asked after an unrelated turn stays as it is.
+Without an LLM the follow-up is joined with the previous question for retrieval only — the answer
+is still to the user's own question, in the user's language; an LLM reader rewrites it instead.
 """
 
 from __future__ import annotations
@@ -13,12 +16,59 @@ from qa.errors import BayyinaError
 from qa.types import Turn
 from sources.text import normalize, tokenize
 
-_ANAPHORA_EN = set("it its it's they them their theirs he him his she her hers this that these those there "
-                   "then such one".split())
+# Personal pronouns point back at something; demonstratives and attached Arabic pronouns often
+# point inside the question itself ("the forms that…", "التهديدات التي تجمعها…"), so they count
+# only in a short question without a relative clause of its own.
+_PRONOUNS_EN = set("it its it's itself they them their theirs themselves he him his she her hers".split())
+_WEAK_EN = set("this that these those there then such".split())
 # هو/هي are left out: in "ما هو …؟" they are the copula of a self-contained question.
-_ANAPHORA_AR = set("ذلك تلك هذا هذه هؤلاء هناك عندئذ حينها".split())
-_FOLLOW_UP_MAX_CONTENT = 3
+_WEAK_AR = set("ذلك تلك هذا هذه هؤلاء هناك عندئذ حينها حينئذ ذاك".split())
+_RELATIVE = set("الذي التي الذين اللذان اللتان اللواتي اللاتي which who whom whose that".split())
+_OPENERS_EN = ("and ", "but ", "so ", "also ", "what about", "how about", "what else", "which one", "the other",
+               "the latter", "the former", "how so", "why so")
+_QUESTION_WORDS_AR = ("متى", "ما", "ماذا", "كم", "من", "أين", "كيف", "لماذا", "هل", "أي", "في", "إلى", "على", "عن",
+                      "لم", "علام", "بم", "فيم", "مم", "عم", "بماذا", "لمن", "أين")
+# A question opened by و/ف glued to a question word continues the conversation ("ومتى صدر؟").
+_OPENERS_AR = frozenset(normalize(c + w) for c in "وف" for w in _QUESTION_WORDS_AR)
+# Arabic words that end in ه/ها/هم without being a pronoun suffix.
+_NOT_SUFFIXED = set("الله اتجاه مياه وجه شبه انتباه اشتباه نزيه فقيه تنبيه توجيه تشبيه".split())
+_SHORT = 3   # content words at most, for a weak cue to count
 MAX_HISTORY_TURNS = 50
+
+
+def _has_pronoun_suffix(raw_word: str) -> bool:
+    """An Arabic word ending in an attached pronoun (ـه ـها ـهم ـهما ـهن), e.g. صدوره، منها."""
+    w = raw_word.strip("؟?!.،,؛;:()«»\"'")
+    if len(w) < 3 or not ("\u0600" <= w[0] <= "\u06ff") or normalize(w) in _NOT_SUFFIXED:
+        return False
+    return w.endswith(("ه", "ها", "هم", "هما", "هن"))
+
+
+def follow_up_cues(question: str) -> tuple[str, ...]:
+    """Why ``question`` reads as a continuation: ``pronoun`` (it, its, they…; or, in a short question
+    without a relative clause, this/that, ذلك, an attached ـه/ـها…), ``opener`` (And…, What about…,
+    ومتى…, فما…) or ``incomplete`` (no content word of its own)."""
+    cues = []
+    norm = normalize(question).strip()
+    words = norm.replace("؟", " ").replace("?", " ").replace("،", " ").replace(",", " ").split()
+    content = tokenize(question, stopwords=True)
+    weak = (set(words) & (_WEAK_EN | _WEAK_AR)) or any(_has_pronoun_suffix(w) for w in question.split())
+    if set(words) & _PRONOUNS_EN or (weak and len(content) <= _SHORT and not set(words[1:]) & _RELATIVE):
+        cues.append("pronoun")
+    if norm.startswith(_OPENERS_EN) or (words and words[0] in _OPENERS_AR):
+        cues.append("opener")
+    if not content:
+        cues.append("incomplete")
+    return tuple(cues)
+
+
+def is_follow_up(question: str, previous: str | None = None) -> bool:
+    """Whether ``question`` needs the previous turn to be understood. A question that is complete
+    on its own ("What is human security?") is never a follow-up, however short, and neither is
+    anything asked after an empty previous question."""
+    if previous is not None and not previous.strip():
+        return False
+    return bool(follow_up_cues(question))
 
 
 def validate_history(history: object) -> tuple[Turn, ...]:
@@ -36,14 +86,8 @@ def validate_history(history: object) -> tuple[Turn, ...]:
     return tuple(turns[-MAX_HISTORY_TURNS:])
 
 
-def is_follow_up(question: str) -> bool:
-    content = tokenize(question, stopwords=True)
-    words = set(normalize(question).split())
-    return len(content) <= _FOLLOW_UP_MAX_CONTENT or bool(words & (_ANAPHORA_EN | _ANAPHORA_AR))
-
-
 def condense(question: str, history: Sequence[Turn]) -> str:
     """The query to retrieve with: the question, joined with the previous one for a follow-up."""
-    if not history or not is_follow_up(question):
+    if not history or not is_follow_up(question, history[-1][0]):
         return question
     return f"{history[-1][0]} {question}"

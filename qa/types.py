@@ -12,7 +12,11 @@ Turn = tuple[str, str]  # (question, answer)
 @dataclass(frozen=True)
 class Citation:
     """What an ``[n]`` marker in an answer points at: a span of an original document.
-    ``start``/``end`` are character offsets in that document; ``quote`` is its text there."""
+    ``start``/``end`` are character offsets in that document of the supporting words; ``quote``
+    is their text there (markdown emphasis removed). ``answer_start``/``answer_end``, when the
+    reader found them, are the offsets of the answer itself inside that span (``answer_text``),
+    so a front end can highlight "29 نوفمبر 1990" and not only its sentence. ``passage_start``/
+    ``passage_end`` locate the whole cited passage."""
 
     n: int
     passage_id: str
@@ -22,10 +26,19 @@ class Citation:
     page: int | None
     quote: str
     score: float
+    answer_start: int | None = None
+    answer_end: int | None = None
+    answer_text: str = ""
+    passage_start: int = 0
+    passage_end: int = 0
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "source": self.source, "start": self.start, "end": self.end, "page": self.page,
-                "text": self.quote, "score": round(self.score, 6)}
+        out = {"n": self.n, "source": self.source, "start": self.start, "end": self.end, "page": self.page,
+               "text": self.quote, "score": round(self.score, 6),
+               "passage": {"id": self.passage_id, "start": self.passage_start, "end": self.passage_end}}
+        out["answer_span"] = (None if self.answer_start is None else
+                              {"start": self.answer_start, "end": self.answer_end, "text": self.answer_text})
+        return out
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Answer:
     """An answer in the asker's language (``lang``) whose ``[n]`` markers map to ``citations``
     (``citations[i].n == i + 1``). ``short`` is the short answer span where the reader found one.
     When ``abstained``, ``text`` says the sources do not answer and ``hits`` are the nearest passages.
+    ``support`` says in a word how strong the evidence is (``strong``, ``partial``, ``weak``).
     ``check`` says how the citations were verified (see ``Reading``); ``"unsupported"`` flags an
     answer no shown passage backs. ``generated_tokens`` counts a generative reader's output tokens."""
 
@@ -67,10 +81,12 @@ class Answer:
     check: str = "quoted"
     prompt_tokens: int = 0
     generated_tokens: int = 0
+    support: str = ""
 
     def to_dict(self) -> dict:
         out = {
-            "question": self.question, "answer": self.text, "language": self.lang, "abstained": self.abstained,
+            "question": self.question, "answer": self.text, "short": self.short, "language": self.lang,
+            "abstained": self.abstained, "support": self.support,
             "citations": [c.to_dict() for c in self.citations], "reader": self.reader, "check": self.check,
             "timings_ms": self.timings_ms.to_dict(),
         }

@@ -16,11 +16,14 @@ from index.types import Hit
 
 @dataclass(frozen=True)
 class Evidence:
-    """The span ``[start, end)`` (document offsets) inside passage ``n`` that supports the answer."""
+    """The span ``[start, end)`` (document offsets) inside passage ``n`` that supports the answer,
+    and inside it, where known, the exact words of the answer ``[answer_start, answer_end)``."""
 
     n: int
     start: int
     end: int
+    answer_start: int | None = None
+    answer_end: int | None = None
 
 
 CHECKS = ("quoted", "supported", "repaired", "unchecked", "unsupported")
@@ -32,7 +35,9 @@ class Reading:
     the source's own words), ``supported`` (the answer's words are in the cited passage),
     ``repaired`` (they were in another shown passage, now cited instead), ``unchecked`` (the answer
     translates a passage in the other language; the model's choice is kept) or ``unsupported``
-    (no shown passage has the answer's words: flagged). Token counts come from generative readers."""
+    (no shown passage has the answer's words: flagged). Token counts come from generative readers.
+    ``support``: how strong the evidence is, in words (``strong``, ``partial``, ``weak``), from
+    the abstention decision (``qa.abstention``); ``signals`` what it was decided on."""
 
     text: str
     short: str = ""
@@ -42,6 +47,8 @@ class Reading:
     check: str = "quoted"
     prompt_tokens: int = 0
     generated_tokens: int = 0
+    support: str = ""
+    signals: dict | None = None
 
 
 @dataclass(frozen=True)

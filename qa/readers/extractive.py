@@ -1,11 +1,16 @@
-"""The offline default reader: it quotes the answer-bearing sentence of the retrieved passages.
+"""The offline default reader: it quotes the words of the retrieved passages that answer.
 
 No generative model. Every sentence of the top passages is scored against the (condensed)
 question with the multilingual embedder — so it works across languages — together with lexical
-overlap on the shared Arabic/English tokeniser and the passage's retrieval rank. The best
-sentence is quoted verbatim with its ``[n]`` citation; inside it, a short answer span is marked
-where the question's type allows (``qa.readers.spans``). The quote is in the source's language;
-when that differs from the asker's, the answer says so.
+overlap on the shared Arabic/English tokeniser, the passage's retrieval rank and whether the
+sentence holds what the question asks for (a date for "when", a number for "how many"). Inside the
+best sentence the reader finds the short answer (``qa.readers.spans``: by the question's words
+within a language, by the embedder across languages) and, when the sentence is long, the clauses
+around it: the answer leads with the short answer, then quotes those words with their ``[n]``
+citation, whose ``Evidence`` names the quote's and the short answer's exact offsets in the source.
+Headings and markdown syntax are never quoted. Whether to answer at all is decided on several
+signals by the calibrated model of ``qa.abstention``. The quote is in the source's language; when
+that differs from the asker's, the answer says so.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ import numpy as np
 
 from index.embed import Embedder
 from index.types import Hit
-from qa.abstain import CROSS_LANGUAGE_THRESHOLD, SAME_LANGUAGE_THRESHOLD
+from qa.abstention import AbstentionModel, Signals, signals
 from qa.readers.base import Evidence, Reading, ReadingChunk
-from qa.readers.spans import short_span
+from qa.readers.spans import (clean_span, display_text, is_heading_line, question_type, short_span,
+                              span_near_question, typed_spans, windows)
 from sources.chunking import sentences
 from sources.text import detect_language, tokenize
 
 _LANG_NAMES = {"ar": {"ar": "العربية", "en": "الإنجليزية"}, "en": {"ar": "Arabic", "en": "English"}}
+_NEAR = 8  # a typed span this many tokens from a question word is chosen lexically
 
 
 @dataclass(frozen=True)
@@ -39,22 +46,31 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class ExtractiveWeights:
-    """Sentence score = dense cosine + lexical overlap + retrieval-rank prior (tuned on XQuAD,
-    ``bench/tune_extractive.py``). A second sentence is quoted when it scores within
+    """Sentence score = dense cosine + lexical overlap + retrieval-rank prior + a bonus when the
+    sentence holds an answer of the question's type (tuned on XQuAD, ``bench/tune_extractive.py``).
+    A second sentence is quoted, when no short answer was found, if it scores within
     ``second_within`` of the best."""
 
     dense: float = 1.0
     lexical: float = 0.1
     rank: float = 0.02
+    answer_type: float = 0.02
     second_within: float = 0.02
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Abstain when the best sentence's dense similarity is below these (see ``qa.abstain``)."""
+class Choice:
+    """What the reader found before deciding whether to answer: the quoted candidates, the quote's
+    and the short answer's document spans, and the signals of the evidence."""
 
-    same_language: float = SAME_LANGUAGE_THRESHOLD
-    cross_language: float = CROSS_LANGUAGE_THRESHOLD
+    chosen: tuple[_Candidate, ...]
+    quote_span: tuple[int, int]          # document offsets of the quoted words of chosen[0]
+    answer_span: tuple[int, int] | None  # document offsets of the short answer
+    short: str
+    quote: str
+    confidence: float                    # dense similarity of the best sentence
+    source_lang: str
+    signals: Signals
 
 
 def _lexical(qtokens: set[str], text: str) -> float:
@@ -74,93 +90,181 @@ def language_note(source_lang: str, asker_lang: str) -> str:
 
 
 class ExtractiveReader:
+    """``abstention``: the decision model (default: the shipped calibrated one); ``abstain=False``
+    answers every question. ``max_quote_words``: a longer sentence is quoted by its clauses
+    around the answer."""
+
     name = "extractive"
 
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
-                 thresholds: Thresholds | None = Thresholds(), max_passages: int = 20, min_words: int = 3) -> None:
+                 abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
+                 min_words: int = 3, max_quote_words: int = 30) -> None:
         self.embedder = embedder
         self.weights = weights
-        self.thresholds = thresholds
+        self.abstention = (abstention or AbstentionModel.load()) if abstain else None
         self.max_passages = max_passages
         self.min_words = min_words
-        self._vectors: OrderedDict[tuple[str, int, int, str], np.ndarray] = OrderedDict()
+        self.max_quote_words = max_quote_words
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = 8192
 
-    def _sentence_vectors(self, candidates: Sequence[_Candidate]) -> np.ndarray:
-        """Sentence embeddings, remembered across questions (follow-ups and nearby questions
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage-side embeddings, remembered across questions (follow-ups and nearby questions
         read the same passages)."""
-        keys = [(c.source, c.start, c.end, c.text) for c in candidates]
-        missing = [i for i, key in enumerate(keys) if key not in self._vectors]
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
-            fresh = self.embedder.embed_passages([candidates[i].text for i in missing])
-            for i, vec in zip(missing, fresh):
-                self._vectors[keys[i]] = vec
-        for key in keys:
-            self._vectors.move_to_end(key)
+            for t, vec in zip(missing, self.embedder.embed_passages(missing)):
+                self._vectors[t] = vec
+        for t in texts:
+            self._vectors.move_to_end(t)
         while len(self._vectors) > self._cache_size:
             self._vectors.popitem(last=False)
-        return np.stack([self._vectors[key] for key in keys])
+        return np.stack([self._vectors[t] for t in texts])
 
     def candidates(self, hits: Sequence[Hit]) -> list[_Candidate]:
-        """Sentences of the top passages, once each (overlapping passages share sentences)."""
+        """Sentences of the top passages, once each (overlapping passages share sentences), with
+        markdown syntax trimmed; headings and label lines are left out."""
         out: list[_Candidate] = []
         seen: set[tuple[str, int, int]] = set()
         for n, hit in enumerate(hits[: self.max_passages], start=1):
             p = hit.passage
             spans = sentences(p.text)
             for s, e in spans:
-                key = (p.source, p.start + s, p.start + e)
-                if key in seen:
+                if is_heading_line(p.text[s:e], p.heading) and (len(spans) > 1 or p.text[s:e].lstrip().startswith("#")):
                     continue
+                s, e = clean_span(p.text, s, e)
+                key = (p.source, p.start + s, p.start + e)
                 text = p.text[s:e]
-                if len(spans) > 1 and (len(text.split()) < self.min_words or text == p.heading
-                                       or text.rstrip().endswith(":")):
-                    continue  # too short to answer, or a heading line
+                if key in seen or (len(spans) > 1 and len(text.split()) < self.min_words
+                                   and not _is_list_item(p.text, s)):
+                    continue  # too short to answer (a numbered list item may be short)
                 seen.add(key)
                 out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank))
         return out
 
-    def score(self, search_query: str, candidates: Sequence[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
+    def score(self, question: str, search_query: str, candidates: Sequence[_Candidate]
+              ) -> tuple[np.ndarray, np.ndarray]:
         """(combined score, dense similarity) of every candidate sentence."""
         if not candidates:
             return np.zeros(0, np.float32), np.zeros(0, np.float32)
         q = self.embedder.embed_queries([search_query])[0]
-        dense = self._sentence_vectors(candidates) @ q
+        dense = self._embed([c.text for c in candidates]) @ q
         qtokens = set(tokenize(search_query, stem=True, stopwords=True))
         w = self.weights
         lex = np.array([_lexical(qtokens, c.text) for c in candidates], np.float32)
         rank = np.array([1.0 / max(c.rank, 1) for c in candidates], np.float32)
-        return w.dense * dense + w.lexical * lex + w.rank * rank, dense
+        qtype = question_type(question)
+        typed = np.array([bool(typed_spans(c.text, qtype)) for c in candidates], np.float32)
+        return w.dense * dense + w.lexical * lex + w.rank * rank + w.answer_type * typed, dense
 
-    def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:
+    def choose(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
+        """Find the answer's words (no decision yet): ``None`` when there is nothing to quote."""
         candidates = self.candidates(hits)
         if not candidates:
-            yield ReadingChunk(reading=Reading(text="", abstained=True))
-            return
-        scores, dense = self.score(search_query or question, candidates)
+            return None
+        query = search_query or question
+        scores, dense = self.score(question, query, candidates)
         order = np.argsort(-scores, kind="stable")
         best = candidates[int(order[0])]
-        confidence = float(dense[order[0]])
-        best_lang = detect_language(best.text)
-        if self.thresholds is not None:
-            # What was matched is the search query (a condensed follow-up may mix languages).
-            query_lang = detect_language(search_query or question)
-            same = best_lang == query_lang or best_lang not in ("ar", "en")
-            floor = self.thresholds.same_language if same else self.thresholds.cross_language
-            if confidence < floor:
-                yield ReadingChunk(reading=Reading(text="", confidence=confidence, abstained=True))
-                return
+        qtype = question_type(question)
+        qvec = None
+
+        def query_vector() -> np.ndarray:
+            nonlocal qvec
+            if qvec is None:
+                qvec = self.embedder.embed_queries([query])[0]
+            return qvec
+
+        # The short answer inside the best sentence (offsets relative to the sentence).
+        span: tuple[int, int] | None = None
+        typed = typed_spans(best.text, qtype)
+        if typed:
+            near, distance = span_near_question(question, query, best.text, typed)
+            if near is not None and distance <= _NEAR:
+                span = near
+            else:
+                # Across languages (or far from the question's words): the span whose surrounding
+                # words are most like the question.
+                contexts = [_around(best.text, s, e) for s, e in typed]
+                sims = self._embed(contexts) @ query_vector()
+                span = typed[int(np.argmax(sims))]
+        else:
+            span = short_span(question, query, best.text)
+        # The quote: the whole sentence, or in a long one the clauses that answer.
+        qs, qe = 0, len(best.text)
+        if len(best.text.split()) > self.max_quote_words:
+            wins = windows(best.text, self.max_quote_words)
+            if span is not None:
+                wins = [w for w in wins if w[0] <= span[0] and span[1] <= w[1]] or wins
+            sims = self._embed([best.text[a:b] for a, b in wins]) @ query_vector()
+            qtokens = set(tokenize(query, stem=True, stopwords=True))
+            lex = np.array([_lexical(qtokens, best.text[a:b]) for a, b in wins], np.float32)
+            qs, qe = wins[int(np.argmax(sims + self.weights.lexical * lex))]
+            qs, qe = clean_span(best.text, qs, qe)
+        quote = display_text(best.text[qs:qe])
+        if qs > 0:
+            quote = "… " + quote
+        if qe < len(best.text):
+            quote = quote + " …"
+        short = ""
+        answer_span = None
+        if span is not None and not (span[0] <= qs and qe <= span[1]):
+            s, e = clean_span(best.text, *span)
+            short = display_text(best.text[s:e])
+            answer_span = (best.start + s, best.start + e)
         chosen = [best]
-        if len(order) > 1 and scores[order[0]] - scores[order[1]] <= self.weights.second_within:
+        if (not short and len(order) > 1 and scores[order[0]] - scores[order[1]] <= self.weights.second_within
+                and len(best.text.split()) + len(candidates[int(order[1])].text.split()) <= 2 * self.max_quote_words):
             chosen.append(candidates[int(order[1])])
-        span = short_span(question, search_query or question, best.text)
-        short = best.text[span[0]:span[1]] if span else ""
-        quotes = " ".join(f"«{c.text}» [{c.n}]" for c in chosen)
-        text = f"{short} — {quotes}" if short and short != best.text else quotes
-        note = language_note(best_lang, lang)
+        best_lang = detect_language(best.text)
+        query_lang = detect_language(query)
+        sig = signals(question, query, hits, hits[best.n - 1].passage.text, dense=float(dense[order[0]]),
+                      dense_mean=float(dense.mean()), typed=qtype in ("date", "number"), typed_found=bool(typed),
+                      cross=best_lang in ("ar", "en") and query_lang in ("ar", "en") and best_lang != query_lang)
+        return Choice(tuple(chosen), (best.start + qs, best.start + qe), answer_span, short, quote,
+                      float(dense[order[0]]), best_lang, sig)
+
+    def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:
+        choice = self.choose(question, hits, search_query=search_query)
+        if choice is None:
+            yield ReadingChunk(reading=Reading(text="", abstained=True, support="weak"))
+            return
+        support = ""
+        if self.abstention is not None:
+            decision = self.abstention.decide(choice.signals)
+            support = decision.strength
+            if not decision.answer:
+                yield ReadingChunk(reading=Reading(text="", confidence=decision.p, abstained=True, support="weak",
+                                                   signals=choice.signals.to_dict()))
+                return
+            confidence = decision.p
+        else:
+            confidence = choice.confidence
+        best = choice.chosen[0]
+        quotes = [f"«{choice.quote}» [{best.n}]"] + [f"«{display_text(c.text)}» [{c.n}]" for c in choice.chosen[1:]]
+        text = " ".join(quotes)
+        if choice.short:
+            text = f"{choice.short} — {text}"
+        note = language_note(choice.source_lang, lang)
         if note:
             text += "\n" + note
+        a0, a1 = choice.answer_span or (None, None)
+        evidence = (Evidence(best.n, *choice.quote_span, answer_start=a0, answer_end=a1),) + tuple(
+            Evidence(c.n, c.start, c.end) for c in choice.chosen[1:])
         # One chunk: the quote is only worth showing once it has been scored (and not abstained on).
         yield ReadingChunk(delta=text, reading=Reading(
-            text=text, short=short, confidence=confidence,
-            evidence=tuple(Evidence(c.n, c.start, c.end) for c in chosen)))
+            text=text, short=choice.short, confidence=confidence, evidence=evidence, support=support,
+            signals=choice.signals.to_dict()))
+
+
+def _around(text: str, start: int, end: int, words: int = 8) -> str:
+    """``text[start:end]`` with up to ``words`` words on each side."""
+    before = text[:start].split()[-words:]
+    after = text[end:].split()[:words]
+    return " ".join(before + [text[start:end]] + after)
+
+
+def _is_list_item(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    prefix = text[line_start:start].strip()
+    return bool(prefix) and (prefix.rstrip(".)").isdigit() or prefix in ("-", "*", "+", "•"))

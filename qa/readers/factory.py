@@ -20,7 +20,7 @@ class ReaderOptions:
     for ``openai`` the model name the server serves. ``base_url``: the server's OpenAI-compatible
     root (``…/v1``; default ``$BAYYINA_BASE_URL``). ``threads``: CPU threads of the local runtime.
     ``passages``: how many top passages the model reads. ``gate``: abstain first by the extractive
-    reader's calibrated thresholds, asking the model only when they pass."""
+    reader's calibrated decision (``qa.abstention``), asking the model only when it answers."""
 
     model: str | None = None
     base_url: str | None = None
@@ -38,9 +38,9 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
     """A reader by name; ``abstain=False`` makes it answer even when unsure (for evaluation)."""
     options = options or ReaderOptions()
     if name == "extractive":
-        from qa.readers.extractive import ExtractiveReader, Thresholds
+        from qa.readers.extractive import ExtractiveReader
 
-        return ExtractiveReader(embedder, thresholds=Thresholds() if abstain else None)
+        return ExtractiveReader(embedder, abstain=abstain)
     if name == "llm":
         from qa.llm.mistral import MistralRsChat
         from qa.llm.models import DEFAULT_LOCAL_MODEL
@@ -69,6 +69,6 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
 def _gate(embedder: Embedder, options: ReaderOptions) -> Reader | None:
     if not options.gate:
         return None
-    from qa.readers.extractive import ExtractiveReader, Thresholds
+    from qa.readers.extractive import ExtractiveReader
 
-    return ExtractiveReader(embedder, thresholds=Thresholds())
+    return ExtractiveReader(embedder)

@@ -190,3 +190,135 @@ def short_span(question: str, search_query: str, sentence: str) -> tuple[int, in
         return None
     _, i, j = best
     return toks[i].start, toks[j - 1].end
+
+
+# ---------------------------------------------------------------------------- spans in source offsets
+
+_MD_PREFIX = re.compile(r"(?:#{1,6}\s+|>\s*|[-*+•]\s+|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z\u0621-\u064a][.)]\s+)+")
+_EDGE_JUNK = "*_`~#|>\"'“”‘’ \t\n«»()[]{}،,.;؛:!?؟-–—"
+_CLAUSE = re.compile(r"[،,؛;:]\s+|\s+(?=(?:و|ف)?(?:لكن|حيث|إذ|اذ|بل|كما|رغم|على الرغم|وذلك|الذي|التي)\s)"
+                     r"|\s+(?=(?:which|while|although|whereas|but|because|since|when)\s)")
+_EMPHASIS = re.compile(r"\*\*|__|`+|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
+
+
+def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` without markdown syntax at its edges (heading ``#``, list markers, quote
+    ``>``, emphasis) and without surrounding punctuation or spaces; never empty unless given empty."""
+    s, e = start, end
+    m = _MD_PREFIX.match(text, s, e)
+    if m and m.end() < e:
+        s = m.end()
+    while s < e and text[s] in _EDGE_JUNK:
+        s += 1
+    while e > s and text[e - 1] in _EDGE_JUNK:
+        e -= 1
+    # Keep a closing bracket or quote whose opening is inside the span.
+    for open_, close in (("(", ")"), ("«", "»"), ("[", "]"), ('"', '"')):
+        if e < end and text[e] == close and text[s:e].count(open_) > text[s:e].count(close):
+            e += 1
+    return (s, e) if s < e else (start, end)
+
+
+def display_text(text: str) -> str:
+    """A quote as shown: markdown emphasis and code marks removed (offsets still name the source span)."""
+    return _EMPHASIS.sub("", text)
+
+
+def is_heading_line(text: str, heading: str = "") -> bool:
+    """A markdown heading, a line that ends with a colon (a label), or the passage's own heading."""
+    t = text.strip()
+    if not t or t.startswith("#") or t.endswith((":", "：")):
+        return True
+    labels = {x.strip() for x in heading.split(" / ") if x.strip()}
+    return t.lstrip("#").strip() in labels
+
+
+def clause_spans(sentence: str) -> list[tuple[int, int]]:
+    """Clause spans of a sentence (cut at commas, semicolons and clause-opening words), trimmed."""
+    out, pos = [], 0
+    for m in _CLAUSE.finditer(sentence):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(sentence)))
+    spans = []
+    for s, e in out:
+        while s < e and sentence[s].isspace():
+            s += 1
+        while e > s and sentence[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append((s, e))
+    return spans
+
+
+def windows(sentence: str, max_words: int) -> list[tuple[int, int]]:
+    """Candidate quotes inside a long sentence: runs of consecutive clauses of at most
+    ``max_words`` words, and windows of ``max_words`` words sliding over a longer clause."""
+    clauses = clause_spans(sentence)
+    words = [[(s + m.start(), s + m.end()) for m in re.finditer(r"\S+", sentence[s:e])] for s, e in clauses]
+    out: list[tuple[int, int]] = []
+    stride = max(1, max_words // 4)
+    for i, toks in enumerate(words):
+        if len(toks) > max_words:
+            for a in range(0, len(toks) - max_words + stride, stride):
+                chunk = toks[a:a + max_words]
+                out.append((chunk[0][0], chunk[-1][1]))
+            continue
+        total = 0
+        for j in range(i, len(words)):
+            total += len(words[j])
+            if total > max_words or (j > i and len(words[j]) > max_words):
+                break
+            out.append((clauses[i][0], clauses[j][1]))
+    return list(dict.fromkeys(out))
+
+
+def typed_spans(sentence: str, qtype: QuestionType) -> list[tuple[int, int]]:
+    """Character spans of every date (for ``date``) or number (for ``number``) in ``sentence``."""
+    if qtype not in ("date", "number"):
+        return []
+    toks = _tokens(sentence)
+    return [(toks[i].start, toks[j - 1].end) for i, j in _candidates(toks, qtype)]
+
+
+def key_terms(question: str) -> set[str]:
+    """The question's words that an answer passage must contain to be about the same thing:
+    numbers, and capitalised words after the first (names) — normalised."""
+    out = set()
+    toks = _tokens(question)
+    for i, t in enumerate(toks):
+        if _is_number(t) and re.search(r"\d", t.raw):
+            out.add(normalize(t.raw))
+        elif i > 0 and t.raw[:1].isupper() and t.raw.isalpha() and t.key not in _STOP_EDGE and len(t.raw) > 1:
+            out.add(t.key)
+    return out
+
+
+def span_near_question(question: str, search_query: str, sentence: str, spans: list[tuple[int, int]]
+                       ) -> tuple[tuple[int, int] | None, int]:
+    """Of ``spans``, the one nearest (in tokens) to a word the sentence shares with the question,
+    with that distance (``None``, a large number when nothing is shared)."""
+    toks = _tokens(sentence)
+    qkeys = {_key(w.raw) for w in _tokens(search_query + " " + question)}
+    matched = [i for i, t in enumerate(toks) if t.key in qkeys and t.key not in _STOP_EDGE]
+    if not matched or not spans:
+        return None, 10 ** 6
+    index_of = {t.start: i for i, t in enumerate(toks)}
+    end_of = {t.end: i for i, t in enumerate(toks)}
+    best, best_d = None, 10 ** 6
+    for s, e in spans:
+        i, j = index_of.get(s), end_of.get(e)
+        if i is None or j is None:
+            continue
+        if all(toks[x].key in qkeys for x in range(i, j + 1)):
+            continue  # the question's own number ("resolution 678") is not the answer
+        d = min(min(abs(m - i), abs(m - j)) for m in matched)
+        if d < best_d:
+            best, best_d = (s, e), d
+    return best, best_d
+
+
+def term_keys(text: str) -> set[str]:
+    """The keys ``key_terms`` are matched against: every word of ``text``, normalised."""
+    return {k for t in _tokens(text) for k in (t.key, normalize(t.raw))}

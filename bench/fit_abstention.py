@@ -1,0 +1,158 @@
+"""Fit the abstention decision (``qa/abstention.py``) on XQuAD, with cross-validation by article.
+
+Every sampled question is asked twice in each direction (ar→ar, en→en, ar→en, en→ar): once with
+its gold paragraph in the index and once with it removed (in every language). With the gold
+paragraph retrieved, the reader should answer; without it, it should abstain. A logistic model
+per case (same language, across languages) is fitted on the ``Signals`` of the extractive
+reader's chosen evidence; its threshold is set on the training folds (the most abstentions on
+gold-removed questions while answering ``--answer-rate`` of the answerable ones). Held-out figures
+are those of each article's fold when it was left out. Writes ``qa/data/abstention.json``.
+
+    .venv/bin/python bench/fit_abstention.py [--bench DIR] [--limit 400] [--folds 5] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from eval.datasets import load_squad
+from eval.retrieval import corpus_index
+from eval.runner import stratified_sample
+from qa import ExtractiveReader, IndexConfig, load_embedder
+from qa.abstention import FEATURES, AbstentionModel, fit_logistic
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
+DIRECTIONS = (("ar", "ar"), ("en", "en"), ("ar", "en"), ("en", "ar"))
+
+
+def collect(bench: Path, limit: int, seed: int) -> list[dict]:
+    embedder = load_embedder(quiet=True)
+    data = {lang: load_squad(bench / f"xquad.{lang}.json") for lang in ("ar", "en")}
+    config = IndexConfig()
+    indexes = {lang: corpus_index([data[lang]], embedder, config) for lang in ("ar", "en")}
+    reader = ExtractiveReader(embedder, abstain=False)
+    rows = []
+    for qlang, clang in DIRECTIONS:
+        index = indexes[clang]
+        questions = stratified_sample(data[qlang].questions, limit, seed)
+        t0 = time.perf_counter()
+        for q in questions:
+            for removed in (False, True):
+                exclude = [f"{lang}:{q.paragraph_id}" for lang in ("ar", "en")] if removed else []
+                hits = index.with_context(index.search(q.question, k=5, exclude_sources=exclude))
+                choice = reader.choose(q.question, hits, search_query=q.question)
+                retrieved = any(h.passage.source == f"{clang}:{q.paragraph_id}" for h in hits if h.via != "context")
+                rows.append({
+                    "direction": f"{qlang}→{clang}", "article": q.paragraph_id.rsplit("#", 1)[0], "id": q.id,
+                    "removed": removed, "retrieved": retrieved,
+                    "x": choice.signals.vector() if choice else None, "cross": bool(choice and choice.signals.cross),
+                })
+        print(f"{qlang}→{clang}: {len(questions)} questions × 2 in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return [r for r in rows if r["x"] is not None]
+
+
+def label(row: dict) -> int:
+    """1: the evidence should be answered from (gold paragraph retrieved), 0: abstain."""
+    return int(not row["removed"] and row["retrieved"])
+
+
+def calibrate(model, rows: list[dict], answer_rate: float) -> float:
+    """The highest threshold that still answers ``answer_rate`` of the questions whose gold
+    paragraph is retrieved (so abstention on gold-removed ones is as high as that allows)."""
+    p = sorted((model.probability(r["x"]) for r in rows if label(r)), reverse=True)
+    if not p:
+        return 0.5
+    k = min(len(p) - 1, int(np.ceil(answer_rate * len(p))) - 1)
+    return float(min(max(p[k] - 1e-9, 0.02), 0.98))
+
+
+def fit(rows: list[dict], answer_rate: float, l2: float):
+    from dataclasses import replace
+
+    out = {}
+    for case, cross in (("same_language", False), ("cross_language", True)):
+        part = [r for r in rows if r["cross"] == cross]
+        model = fit_logistic([r["x"] for r in part], [label(r) for r in part], l2=l2)
+        out[case] = replace(model, threshold=calibrate(model, part, answer_rate))
+    return AbstentionModel(out["same_language"], out["cross_language"])
+
+
+def figures(rows: list[dict], answered: dict[int, bool]) -> dict:
+    out = {}
+    by_dir = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_dir[r["direction"]].append(i)
+    for name, idx in sorted(by_dir.items()):
+        present = [i for i in idx if not rows[i]["removed"]]
+        removed = [i for i in idx if rows[i]["removed"]]
+        abstained = [i for i in idx if not answered[i]]
+        tp = sum(1 for i in abstained if rows[i]["removed"])
+        out[name] = {
+            "answered_with_gold": round(sum(answered[i] for i in present) / max(len(present), 1), 4),
+            "answered_with_gold_retrieved": round(
+                sum(answered[i] for i in present if rows[i]["retrieved"])
+                / max(sum(1 for i in present if rows[i]["retrieved"]), 1), 4),
+            "abstained_without_gold": round(sum(not answered[i] for i in removed) / max(len(removed), 1), 4),
+            "abstention_precision": round(tp / len(abstained), 4) if abstained else None,
+            "abstention_recall": round(tp / max(len(removed), 1), 4),
+            "n": len(present),
+        }
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
+    ap.add_argument("--limit", type=int, default=400, help="questions per direction (0 = all 1,190)")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--answer-rate", type=float, default=0.9,
+                    help="share of answerable questions (gold retrieved) the threshold keeps answering")
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--out", type=Path, default=ROOT / "qa" / "data" / "abstention.json")
+    ap.add_argument("--rows", type=Path, help="cache of the collected signals (JSON), reused when present")
+    args = ap.parse_args()
+    if not (args.bench / "xquad.ar.json").is_file():
+        print(f"XQuAD not found in {args.bench}: pass --bench DIR (the folder with xquad.ar.json).", file=sys.stderr)
+        return 2
+    if args.rows and args.rows.is_file():
+        rows = json.loads(args.rows.read_text(encoding="utf-8"))
+    else:
+        rows = collect(args.bench, args.limit, args.seed)
+        if args.rows:
+            args.rows.write_text(json.dumps(rows), encoding="utf-8")
+    articles = sorted({r["article"] for r in rows})
+    random.Random(args.seed).shuffle(articles)
+    fold_of = {a: i % args.folds for i, a in enumerate(articles)}
+    answered: dict[int, bool] = {}
+    for k in range(args.folds):
+        train = [r for r in rows if fold_of[r["article"]] != k]
+        model = fit(train, args.answer_rate, args.l2)
+        for i, r in enumerate(rows):
+            if fold_of[r["article"]] == k:
+                answered[i] = model.decide_vector(r["x"], r["cross"])
+    held_out = figures(rows, answered)
+    final = fit(rows, args.answer_rate, args.l2)
+    in_sample = figures(rows, {i: final.decide_vector(r["x"], r["cross"]) for i, r in enumerate(rows)})
+    meta = {"fitted_on": "XQuAD ar/en (../shared/bench), gold paragraph present vs removed",
+            "command": "python bench/fit_abstention.py " + " ".join(sys.argv[1:]),
+            "questions_per_direction": args.limit, "folds": args.folds, "seed": args.seed,
+            "answer_rate": args.answer_rate, "held_out": held_out}
+    args.out.write_text(json.dumps(final.to_dict(**meta), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({"features": list(FEATURES), "held_out (cross-validated by article)": held_out,
+                      "in_sample": in_sample}, ensure_ascii=False, indent=1))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

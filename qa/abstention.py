@@ -1,0 +1,188 @@
+"""Abstention decided on evidence: a small calibrated model over several signals.
+
+One cosine cannot tell "the answer is in this long sentence" from "this sentence is merely on the
+same topic". The decision combines what a careful reader would check (``Signals``): how similar
+the best sentence is to the question (and how far it stands above the other sentences), how many of
+the question's content words the evidence passage holds — and whether its key terms (numbers,
+names) are there at all —, how strongly BM25 matched, whether the dense and BM25 rankings agree on
+the top passage, and whether an answer of the question's type (a date for "when", a number for
+"how many") is present. A logistic model per case (question and evidence in the same language, or
+across languages) turns them into the probability that the evidence answers the question.
+
+The parameters are fitted on XQuAD with cross-validation by article — each question asked once
+with its gold paragraph and once with it removed — by ``python bench/fit_abstention.py``, which
+writes ``qa/data/abstention.json`` and prints the held-out figures (README, Benchmarks).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+from index.types import Hit
+from qa.errors import BayyinaError
+from qa.readers.spans import key_terms, term_keys
+from sources.text import tokenize
+
+FORMAT_VERSION = 1
+FEATURES = ("dense", "dense_gap", "coverage", "key_missing", "bm25", "agree", "type_missing")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the decision looks at (each documented in the module docstring)."""
+
+    dense: float = 0.0          # cosine of the best evidence sentence and the search query
+    dense_gap: float = 0.0      # that cosine minus the mean over every candidate sentence
+    coverage: float = 0.0       # share of the question's content words in the evidence passage
+    key_missing: float = 0.0    # share of the question's numbers and names missing from it
+    bm25: float = 0.0           # log(1 + best BM25 score among the retrieved passages)
+    agree: float = 0.0          # 1 when dense and BM25 rank the same passage first
+    type_missing: float = 0.0   # 1 when a date/number question finds no date/number in the evidence
+    cross: bool = False         # question and evidence in different languages
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, name)) for name in FEATURES]
+
+    def to_dict(self) -> dict:
+        return {f.name: (round(v, 4) if isinstance(v := getattr(self, f.name), float) else v) for f in fields(self)}
+
+
+def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_passage: str, *, dense: float,
+            dense_mean: float, typed: bool, typed_found: bool, cross: bool) -> Signals:
+    """Compute the ``Signals`` of an answer drawn from ``evidence_passage`` among ``hits``."""
+    q = set(tokenize(search_query or question, stem=True, stopwords=True))
+    passage_tokens = set(tokenize(evidence_passage, stem=True, stopwords=True))
+    coverage = len(q & passage_tokens) / len(q) if q else 0.0
+    keys = key_terms(question)
+    missing = len(keys - term_keys(evidence_passage)) / len(keys) if keys else 0.0
+    retrieved = [h for h in hits if h.via != "context"]
+    bm25 = max((h.bm25_score or 0.0 for h in retrieved), default=0.0)
+    with_dense = [h for h in retrieved if h.dense_score is not None]
+    with_bm25 = [h for h in retrieved if h.bm25_score is not None]
+    agree = float(bool(with_dense and with_bm25) and
+                  max(with_dense, key=lambda h: h.dense_score).passage.id
+                  == max(with_bm25, key=lambda h: h.bm25_score).passage.id)
+    return Signals(dense=dense, dense_gap=dense - dense_mean, coverage=coverage, key_missing=missing,
+                   bm25=math.log1p(max(bm25, 0.0)), agree=agree, type_missing=float(typed and not typed_found),
+                   cross=cross)
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """``p = sigmoid(bias + Σ weight·(x − mean)/scale)``; answer when ``p ≥ threshold``."""
+
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float
+
+    def probability(self, x: Sequence[float]) -> float:
+        z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def to_dict(self) -> dict:
+        return {"weights": [round(w, 6) for w in self.weights], "bias": round(self.bias, 6),
+                "mean": [round(m, 6) for m in self.mean], "scale": [round(s, 6) for s in self.scale],
+                "threshold": round(self.threshold, 6)}
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str) -> "Logistic":
+        try:
+            out = cls(tuple(float(w) for w in d["weights"]), float(d["bias"]), tuple(float(m) for m in d["mean"]),
+                      tuple(float(s) for s in d["scale"]), float(d["threshold"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BayyinaError(f"{where}: malformed abstention model ({exc!r}); refit it with "
+                               "python bench/fit_abstention.py.") from None
+        n = len(FEATURES)
+        if not (len(out.weights) == len(out.mean) == len(out.scale) == n) or any(s <= 0 for s in out.scale) \
+                or not 0.0 < out.threshold < 1.0:
+            raise BayyinaError(f"{where}: the abstention model needs {n} weights, means and positive scales "
+                               "and a threshold in (0, 1); refit it with python bench/fit_abstention.py.")
+        return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``answer``: whether the evidence answers the question; ``p``: its probability;
+    ``strength``: ``strong``, ``partial`` or ``weak`` — a label a person can read."""
+
+    answer: bool
+    p: float
+    strength: str
+    signals: Signals
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    same_language: Logistic
+    cross_language: Logistic
+    # p at or above which evidence is called strong (below the threshold it is weak).
+    strong: float = 0.8
+
+    def decide(self, s: Signals) -> Decision:
+        model = self.cross_language if s.cross else self.same_language
+        p = model.probability(s.vector())
+        answer = p >= model.threshold
+        strength = "strong" if answer and p >= max(self.strong, model.threshold) else "partial" if answer else "weak"
+        return Decision(answer, p, strength, s)
+
+    def decide_vector(self, x: Sequence[float], cross: bool) -> bool:
+        """Whether to answer, from a feature vector (as ``Signals.vector()``)."""
+        model = self.cross_language if cross else self.same_language
+        return model.probability(x) >= model.threshold
+
+    def to_dict(self, **extra) -> dict:
+        return {"format_version": FORMAT_VERSION, "features": list(FEATURES),
+                "same_language": self.same_language.to_dict(), "cross_language": self.cross_language.to_dict(),
+                "strong": self.strong, **extra}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "AbstentionModel":
+        """The shipped parameters (``qa/data/abstention.json``) or a refitted file."""
+        where = str(path) if path else "qa/data/abstention.json"
+        try:
+            text = (Path(path).read_text(encoding="utf-8") if path
+                    else (resources.files("qa") / "data" / "abstention.json").read_text(encoding="utf-8"))
+            d = json.loads(text)
+        except (OSError, ValueError) as exc:
+            raise BayyinaError(f"{where}: cannot read the abstention model ({exc}); refit it with "
+                               "python bench/fit_abstention.py.") from None
+        if not isinstance(d, dict) or d.get("format_version") != FORMAT_VERSION or d.get("features") != list(FEATURES):
+            raise BayyinaError(f"{where}: abstention model of another format (format_version "
+                               f"{d.get('format_version') if isinstance(d, dict) else '?'}, features "
+                               f"{d.get('features') if isinstance(d, dict) else '?'}; this Bayyina reads version "
+                               f"{FORMAT_VERSION} with {list(FEATURES)}); refit it with python bench/fit_abstention.py.")
+        return cls(Logistic.from_dict(d["same_language"], where), Logistic.from_dict(d["cross_language"], where),
+                   float(d.get("strong", 0.8)))
+
+
+def fit_logistic(x: Sequence[Sequence[float]], y: Sequence[int], *, l2: float = 1.0, iterations: int = 50
+                 ) -> Logistic:
+    """Fit a ridge-regularised logistic regression by Newton's method (IRLS) on standardised
+    features; the threshold is left at 0.5 (``bench/fit_abstention.py`` calibrates it)."""
+    import numpy as np
+
+    X = np.asarray(x, dtype=np.float64)
+    Y = np.asarray(y, dtype=np.float64)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    Z = np.hstack([np.ones((len(X), 1)), (X - mean) / scale])
+    w = np.zeros(Z.shape[1])
+    reg = np.full(Z.shape[1], l2)
+    reg[0] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(Z @ w, -40, 40)))
+        grad = Z.T @ (p - Y) + reg * w
+        hess = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(reg) + 1e-9 * np.eye(Z.shape[1])
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Logistic(tuple(w[1:].tolist()), float(w[0]), tuple(mean.tolist()), tuple(scale.tolist()), 0.5)

@@ -79,7 +79,7 @@ class RunConfig:
                           for t in self.tasks]}
 
 
-_READER_OPTIONS = {"model": (str,), "base_url": (str,), "threads": (int,), "passages": (int,),
+_READER_OPTIONS = {"model": (str,), "base_url": (str,), "threads": (int,), "passages": (int,), "sentences": (int,),
                    "max_tokens": (int,), "timeout": (int, float), "gate": (bool,)}
 _INDEX_KEYS = {"max_tokens", "overlap_tokens", "dense_kind", "rrf_k", "dense_weight", "bm25_weight", "candidates",
                "lang_quota", "quota_window"}

@@ -58,6 +58,9 @@ def markdown(results: dict) -> str:
             lines.append(f"| {t['name']} | {pair(s, 'retrieve')} | {pair(s, 'read')} | {pair(s, 'total')} | "
                          f"{pair(s, 'first_token')} | {_fmt(s.get('tokens_per_s'))} | {_fmt(s.get('unsupported_rate'))} |")
         lines.append("")
+    for t in answers:
+        if t.get("kind") == "conversation":
+            lines += _conversation_section(t)
     lines += ["## Definitions", "",
               "Recall@k/MRR over distinct paragraphs. EM/F1 on the short answer (else the quoted sentence), "
               "Arabic-aware normalisation. Answer quality is over answerable questions (abstentions count as "
@@ -66,6 +69,44 @@ def markdown(results: dict) -> str:
               f"`{results['models']['support_judge']}` support judge (eval/citations.py).", "",
               "Plots: " + ", ".join(f"[{p}]({p})" for p in PLOTS), ""]
     return "\n".join(lines)
+
+
+def _cell(text: str, limit: int = 90) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _conversation_section(t: dict) -> list[str]:
+    """By kind of turn and language, then every prediction (to be read, not only scored)."""
+    s, preds = t["answers"]["summary"], t["answers"]["predictions"]
+    lines = [f"## {t['name']}: by kind of turn", "",
+             "| kind | n | contains gold | citation hit | answered | abstained |", "|---|---|---|---|---|---|"]
+    kinds: dict[str, list[dict]] = defaultdict(list)
+    for r in preds:
+        kinds[r.get("kind", "")].append(r)
+    for kind, rs in sorted(kinds.items()):
+        answerable = [r for r in rs if not r["should_abstain"]]
+        hit = [r["citation_hit"] for r in answerable if r["citation_hit"] is not None]
+        lines.append(f"| {kind} | {len(rs)} | {_fmt(_mean([r['contains_gold'] for r in answerable]))} | "
+                     f"{_fmt(_mean(hit))} | {sum(not r['abstained'] for r in rs)} | {sum(r['abstained'] for r in rs)} |")
+    lines += ["", f"Arabic questions contain gold {_fmt(s.get('contains_gold_ar'))}, English "
+              f"{_fmt(s.get('contains_gold_en'))}; self-contained questions after an unrelated turn condensed: "
+              f"{_fmt(s.get('standalone_condensed'))}; answered questions with a short answer: "
+              f"{_fmt(s.get('short_answer_rate'))}.", "",
+              "<details><summary>Every prediction</summary>", "",
+              "| id | question | answer | gold | ✓ |", "|---|---|---|---|---|"]
+    for r in preds:
+        ok = (r["abstained"] if r["should_abstain"] else bool(r["contains_gold"]))
+        gold = "(abstain)" if r["should_abstain"] else " / ".join(r["golds"][:2])
+        lines.append(f"| {r['id']} | {_cell(r['question'], 70)} | {_cell(r['answer'], 110)} | {_cell(gold, 40)} | "
+                     f"{'✓' if ok else '✗'} |")
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def _mean(values) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
 
 
 def _save(fig, ax, path: Path, *, title: str, xlabel: str | None, ylabel: str, grid: bool = False,

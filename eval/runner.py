@@ -140,19 +140,32 @@ def _conversation_task(task: Task, config: RunConfig, embedder, reader, judge, p
         t0 = time.perf_counter()
         ans = bot.ask(item.question, history=item.history)
         wall = (time.perf_counter() - t0) * 1000
-        lang = qa.detect_language(item.question)
+        lang = qa.detect_language(item.question, threshold=0.5)
         rec = answer_record(ans, qid=item.id, golds=item.answers, gold_text=item.gold_text,
-                            gold_source=item.gold_source or None, judge=judge, latency_ms=wall, lang=lang)
-        retrieved = any(item.gold_text in h.passage.text for h in ans.hits
-                        if not item.gold_source or h.passage.source == item.gold_source)
+                            gold_source=item.gold_source or None, should_abstain=item.unanswerable, judge=judge,
+                            latency_ms=wall, lang=lang)
+        retrieved = (not item.unanswerable and any(
+            item.gold_text in h.passage.text for h in ans.hits
+            if not item.gold_source or h.passage.source == item.gold_source))
         hits_at_k += retrieved
-        rec.update(condition="conversation", follow_up=bool(item.history), retrieved_gold=retrieved)
+        rec.update(condition="conversation", kind=item.kind, follow_up=item.kind == "follow_up",
+                   paragraph=item.paragraph, type=item.qtype or rec["type"], retrieved_gold=retrieved,
+                   condensed=ans.search_query.strip() != item.question.strip(), support=ans.support,
+                   answer_spans=[c.answer_text for c in ans.citations if c.answer_text])
         records.append(rec)
         progress.update(1)
     summary = summarise(records)
-    summary["retrieval_hit"] = round(hits_at_k / len(items), 4)
-    follow = [r for r in records if r["follow_up"]]
+    answerable = [r for r in records if not r["should_abstain"]]
+    summary["retrieval_hit"] = mean_of(1.0 if r["retrieved_gold"] else 0.0 for r in answerable)
+    follow = [r for r in records if r["kind"] == "follow_up"]
     summary["follow_up_contains_gold"] = mean_of(r["contains_gold"] for r in follow)
+    standalone = [r for r in records if r["kind"] == "standalone"]
+    summary["standalone_condensed"] = sum(1 for r in standalone if r["condensed"]) if standalone else None
+    summary["standalone_contains_gold"] = mean_of(r["contains_gold"] for r in standalone)
+    summary["short_answer_rate"] = mean_of(1.0 if r["short"] else 0.0 for r in answerable if not r["abstained"])
+    for lang in ("ar", "en"):
+        mine = [r for r in answerable if r["language"] == lang]
+        summary[f"contains_gold_{lang}"] = mean_of(r["contains_gold"] for r in mine)
     return {"name": task.name, "kind": "conversation", "questions": str(task.questions),
             "corpus": [str(c) for c in task.corpus], "passages": len(index),
             "answers": {"summary": summary, "predictions": records}}

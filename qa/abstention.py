@@ -29,7 +29,8 @@ from qa.readers.spans import key_terms, term_keys
 from sources.text import tokenize
 
 FORMAT_VERSION = 1
-FEATURES = ("dense", "dense_gap", "coverage", "key_missing", "bm25", "agree", "type_missing")
+FEATURES = ("dense", "dense_gap", "coverage", "sentence_coverage", "key_missing", "bm25", "agree", "top_dense",
+            "type_missing")
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,11 @@ class Signals:
     dense: float = 0.0          # cosine of the best evidence sentence and the search query
     dense_gap: float = 0.0      # that cosine minus the mean over every candidate sentence
     coverage: float = 0.0       # share of the question's content words in the evidence passage
+    sentence_coverage: float = 0.0  # … and in the evidence sentence itself
     key_missing: float = 0.0    # share of the question's numbers and names missing from it
     bm25: float = 0.0           # log(1 + best BM25 score among the retrieved passages)
     agree: float = 0.0          # 1 when dense and BM25 rank the same passage first
+    top_dense: float = 0.0      # the best passage-level cosine among the retrieved passages
     type_missing: float = 0.0   # 1 when a date/number question finds no date/number in the evidence
     cross: bool = False         # question and evidence in different languages
 
@@ -53,11 +56,14 @@ class Signals:
 
 
 def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_passage: str, *, dense: float,
-            dense_mean: float, typed: bool, typed_found: bool, cross: bool) -> Signals:
-    """Compute the ``Signals`` of an answer drawn from ``evidence_passage`` among ``hits``."""
+            dense_mean: float, typed: bool, typed_found: bool, cross: bool, evidence_sentence: str = "") -> Signals:
+    """Compute the ``Signals`` of an answer drawn from ``evidence_sentence`` in ``evidence_passage``
+    among ``hits``."""
     q = set(tokenize(search_query or question, stem=True, stopwords=True))
     passage_tokens = set(tokenize(evidence_passage, stem=True, stopwords=True))
     coverage = len(q & passage_tokens) / len(q) if q else 0.0
+    sentence_tokens = set(tokenize(evidence_sentence or evidence_passage, stem=True, stopwords=True))
+    sentence_coverage = len(q & sentence_tokens) / len(q) if q else 0.0
     keys = key_terms(question)
     missing = len(keys - term_keys(evidence_passage)) / len(keys) if keys else 0.0
     retrieved = [h for h in hits if h.via != "context"]
@@ -67,9 +73,10 @@ def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_pass
     agree = float(bool(with_dense and with_bm25) and
                   max(with_dense, key=lambda h: h.dense_score).passage.id
                   == max(with_bm25, key=lambda h: h.bm25_score).passage.id)
-    return Signals(dense=dense, dense_gap=dense - dense_mean, coverage=coverage, key_missing=missing,
-                   bm25=math.log1p(max(bm25, 0.0)), agree=agree, type_missing=float(typed and not typed_found),
-                   cross=cross)
+    top_dense = max((h.dense_score for h in with_dense), default=0.0)
+    return Signals(dense=dense, dense_gap=dense - dense_mean, coverage=coverage, sentence_coverage=sentence_coverage,
+                   key_missing=missing, bm25=math.log1p(max(bm25, 0.0)), agree=agree, top_dense=top_dense,
+                   type_missing=float(typed and not typed_found), cross=cross)
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,14 @@ class Assistant:
 
     # ---------------------------------------------------------------- asking
 
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: the reader's model (the local
+        LLM and its prompt cache) and the answer chain. Safe to call from a background thread."""
+        warm = getattr(self.reader, "warm_up", None)
+        if callable(warm):
+            warm()
+        _ = self.chain
+
     @property
     def chain(self):
         """The LangChain Runnable behind ``ask``/``stream`` (built on first use)."""

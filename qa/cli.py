@@ -118,7 +118,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _reader_options(args: argparse.Namespace) -> qa.ReaderOptions:
     return qa.ReaderOptions(model=args.model, base_url=args.base_url, threads=args.threads, passages=args.passages,
-                            timeout=args.timeout)
+                            sentences=args.sentences, timeout=args.timeout)
 
 
 def _assistant(args: argparse.Namespace) -> qa.Assistant:
@@ -152,6 +152,8 @@ def _print_sources(answer: qa.Answer, out=None) -> None:
     for c in answer.citations:
         where = f"{c.source}:{c.start}-{c.end}" + (f" (p. {c.page})" if c.page else "")
         print(f"  [{c.n}] {where}\n      {c.quote[:300].replace(chr(10), ' ')}", file=out)
+        if c.answer_text:
+            print(f"      → {c.answer_text}  ({c.source}:{c.answer_start}-{c.answer_end})", file=out)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -165,8 +167,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warm_up(bot: qa.Assistant) -> None:
+    if bot.reader.name != "extractive":
+        print(f"Loading the {bot.reader.name} reader's model…", file=sys.stderr, flush=True)
+    bot.warm_up()
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     bot = _assistant(args)
+    _warm_up(bot)
     history: list[tuple[str, str]] = []
     print("Bayyina — ask in Arabic or English; an empty line or Ctrl-D quits. "
           "اسأل بالعربية أو بالإنجليزية؛ سطر فارغ للخروج.")
@@ -208,6 +217,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     bot = (qa.Assistant.load(args.index, reader=args.reader, reader_options=options) if args.index
            else qa.Assistant.default(reader=args.reader, progress=True, reader_options=options))
     data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
+    _warm_up(bot)  # the first question must not wait for the model
     print(f"Bayyina is serving on http://{args.host}:{args.port}  (uploads are stored in {data_dir})")
     serve(bot, host=args.host, port=args.port, data_dir=data_dir)
     return 0
@@ -232,7 +242,10 @@ def _add_reader_opts(p: argparse.ArgumentParser) -> None:
                    help="openai: the server's API root, e.g. http://127.0.0.1:8000/v1 (or $BAYYINA_BASE_URL); "
                         "the key comes from $BAYYINA_API_KEY or $OPENAI_API_KEY")
     g.add_argument("--threads", type=int, default=None, help="llm: CPU threads (default: all cores)")
-    g.add_argument("--passages", type=int, default=3, help="llm/openai: top passages the model reads (default 3)")
+    g.add_argument("--passages", type=int, default=3,
+                   help="llm/openai with --sentences 0: top passages the model reads (default 3)")
+    g.add_argument("--sentences", type=int, default=6,
+                   help="llm/openai: best evidence sentences the model reads (default 6; 0: whole passages)")
     g.add_argument("--timeout", type=float, default=60.0, help="openai: seconds to wait for the server (default 60)")
 
 

@@ -32,6 +32,8 @@ _QUESTION_WORDS_AR = ("متى", "ما", "ماذا", "كم", "من", "أين", "�
 _OPENERS_AR = frozenset(normalize(c + w) for c in "وف" for w in _QUESTION_WORDS_AR)
 # Arabic words that end in ه/ها/هم without being a pronoun suffix.
 _NOT_SUFFIXED = set("الله اتجاه مياه وجه شبه انتباه اشتباه نزيه فقيه تنبيه توجيه تشبيه".split())
+# Question words the stop-word lists keep: alone they ask nothing ("لماذا؟", "Why not?").
+_QUESTION_ONLY = frozenset(normalize(w) for w in "لماذا ماذا كيف أين أي متى كم why how where which not else".split())
 _SHORT = 3   # content words at most, for a weak cue to count
 MAX_HISTORY_TURNS = 50
 
@@ -51,7 +53,7 @@ def follow_up_cues(question: str) -> tuple[str, ...]:
     cues = []
     norm = normalize(question).strip()
     words = norm.replace("؟", " ").replace("?", " ").replace("،", " ").replace(",", " ").split()
-    content = tokenize(question, stopwords=True)
+    content = [w for w in tokenize(question, stopwords=True) if w not in _QUESTION_ONLY]
     weak = (set(words) & (_WEAK_EN | _WEAK_AR)) or any(_has_pronoun_suffix(w) for w in question.split())
     if set(words) & _PRONOUNS_EN or (weak and len(content) <= _SHORT and not set(words[1:]) & _RELATIVE):
         cues.append("pronoun")

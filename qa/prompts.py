@@ -3,7 +3,9 @@
 The answer prompt shows numbered passages and asks for JSON ``{"answer": …, "passage": n}``:
 measured while planning, a small model cites a passage right far more often when the number is
 a separate, schema-constrained field than when it writes ``[n]`` markers in free text.
-``passage: 0`` with an empty answer means "not in the sources".
+``passage: 0`` with an empty answer means "not in the sources". The system prompt is the same for
+every question in a language (a constant prefix the runtime's prefix cache reuses); what varies —
+the numbered evidence, the question, a reminder of the answer's language — comes after it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ ANSWER_SYSTEM = {
 }
 
 _QUESTION = {"en": "Question: {q}", "ar": "السؤال: {q}"}
+# Last, right before the reply: a small model follows the instruction nearest to its answer.
+_REMINDER = {"en": "Reply in English.", "ar": "أجب باللغة العربية."}
 _PASSAGES = {"en": "Passages:", "ar": "المقاطع:"}
 
 CONDENSE_SYSTEM = {
@@ -61,7 +65,7 @@ def answer_messages(question: str, passages: Sequence[str], lang: str) -> list[M
     """System instructions, then the numbered passages and the question, in the asker's language."""
     lang = lang if lang in ANSWER_SYSTEM else "en"
     numbered = "\n\n".join(f"[{i}] {text.strip()}" for i, text in enumerate(passages, start=1))
-    user = f"{_PASSAGES[lang]}\n{numbered}\n\n{_QUESTION[lang].format(q=question.strip())}"
+    user = f"{_PASSAGES[lang]}\n{numbered}\n\n{_QUESTION[lang].format(q=question.strip())}\n{_REMINDER[lang]}"
     return [Message("system", ANSWER_SYSTEM[lang]), Message("user", user)]
 
 

@@ -1,6 +1,7 @@
 """The local runtime: mistral.rs (a prebuilt wheel) running a GGUF model on the CPU.
 
-Loading takes a few seconds and is done once, lazily, on the first request. Requests are greedy
+Loading takes a few seconds and is done once: by ``warm_up`` (``bayyina serve`` and ``chat`` call it
+at start) or else on the first request. Requests are greedy
 (temperature 0) and may be constrained by a JSON schema (mistral.rs' grammar support). Only one
 request runs at a time: on a small CPU, parallel sequences only slow each other down.
 """
@@ -60,6 +61,15 @@ class MistralRsChat:
         except Exception as exc:  # the runtime raises bare exceptions
             raise LLMError(f"mistral.rs could not load {path}: {exc}") from exc
         return self._runner
+
+    def warm_up(self, prefixes: Sequence[Message] = ()) -> None:
+        """Load the model now (not on the first question) and run each prefix message once, so the
+        prefix cache holds the constant system prompts."""
+        with self._lock:
+            self._load()
+        for message in prefixes:
+            for _ in self.stream([message, Message("user", ".")], max_tokens=1):
+                pass
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, json_schema: dict | None = None
                ) -> Iterator[Generation]:

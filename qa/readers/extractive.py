@@ -25,8 +25,8 @@ from index.embed import Embedder
 from index.types import Hit
 from qa.abstention import AbstentionModel, Signals, signals
 from qa.readers.base import Evidence, Reading, ReadingChunk
-from qa.readers.spans import (clean_span, display_text, is_heading_line, question_type, short_span,
-                              span_near_question, typed_spans, windows)
+from qa.readers.spans import (clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
+                              short_span, span_near_question, typed_spans, windows)
 from sources.chunking import sentences
 from sources.text import detect_language, tokenize
 
@@ -42,6 +42,7 @@ class _Candidate:
     text: str
     source: str
     rank: int        # retrieval rank of the hit (a context passage shares its retrieved neighbour's)
+    list_number: int | None = None   # its number when it is an item of a numbered list
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class ExtractiveWeights:
     lexical: float = 0.1
     rank: float = 0.02
     answer_type: float = 0.02
+    answer_near: float = 0.15     # … more when that date/number sits next to the question's words
+    list_position: float = 0.15   # the numbered-list item a question asks for ("the fifth category")
     second_within: float = 0.02
 
 
@@ -98,7 +101,7 @@ class ExtractiveReader:
 
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
                  abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
-                 min_words: int = 3, max_quote_words: int = 30) -> None:
+                 min_words: int = 3, max_quote_words: int = 40) -> None:
         self.embedder = embedder
         self.weights = weights
         self.abstention = (abstention or AbstentionModel.load()) if abstain else None
@@ -139,23 +142,40 @@ class ExtractiveReader:
                                    and not _is_list_item(p.text, s)):
                     continue  # too short to answer (a numbered list item may be short)
                 seen.add(key)
-                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank))
+                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank, list_number(p.text, s)))
         return out
 
     def score(self, question: str, search_query: str, candidates: Sequence[_Candidate]
               ) -> tuple[np.ndarray, np.ndarray]:
-        """(combined score, dense similarity) of every candidate sentence."""
+        """(combined score, dense similarity) of every candidate sentence. A condensed follow-up is
+        matched both as the user asked it and as condensed, so the previous question's words do
+        not outweigh the new one's."""
         if not candidates:
             return np.zeros(0, np.float32), np.zeros(0, np.float32)
-        q = self.embedder.embed_queries([search_query])[0]
-        dense = self._embed([c.text for c in candidates]) @ q
-        qtokens = set(tokenize(search_query, stem=True, stopwords=True))
+        search_query = search_query or question
+        queries = [search_query] if search_query == question else [search_query, question]
+        qv = self.embedder.embed_queries(queries)
+        sv = self._embed([c.text for c in candidates])
+        dense = (sv @ qv.T).mean(axis=1)
         w = self.weights
-        lex = np.array([_lexical(qtokens, c.text) for c in candidates], np.float32)
+        own = set(tokenize(question, stem=True, stopwords=True))
+        joint = set(tokenize(search_query, stem=True, stopwords=True))
+        lex = np.array([0.7 * _lexical(own, c.text) + 0.3 * _lexical(joint, c.text) for c in candidates], np.float32)
         rank = np.array([1.0 / max(c.rank, 1) for c in candidates], np.float32)
         qtype = question_type(question)
-        typed = np.array([bool(typed_spans(c.text, qtype)) for c in candidates], np.float32)
-        return w.dense * dense + w.lexical * lex + w.rank * rank + w.answer_type * typed, dense
+        typed = np.zeros(len(candidates), np.float32)
+        near = np.zeros(len(candidates), np.float32)
+        if qtype in ("date", "number"):
+            for i, c in enumerate(candidates):
+                spans = typed_spans(c.text, qtype)
+                if spans:
+                    typed[i] = 1.0
+                    _, distance = span_near_question(question, "", c.text, spans)
+                    near[i] = 1.0 / (1.0 + distance)
+        wanted = ordinal(question)
+        listed = np.array([wanted is not None and c.list_number == wanted for c in candidates], np.float32)
+        return (w.dense * dense + w.lexical * lex + w.rank * rank + w.answer_type * typed + w.answer_near * near
+                + w.list_position * listed), dense
 
     def choose(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
         """Find the answer's words (no decision yet): ``None`` when there is nothing to quote."""
@@ -178,8 +198,13 @@ class ExtractiveReader:
         # The short answer inside the best sentence (offsets relative to the sentence).
         span: tuple[int, int] | None = None
         typed = typed_spans(best.text, qtype)
-        if typed:
-            near, distance = span_near_question(question, query, best.text, typed)
+        if best.list_number is not None and best.list_number == ordinal(question):
+            span = (0, len(best.text))   # the list item asked for is the answer
+        elif typed:
+            # The user's own words first (a follow-up's previous question may sit near another date).
+            near, distance = span_near_question(question, "", best.text, typed)
+            if near is None or distance > _NEAR:
+                near, distance = span_near_question(question, query, best.text, typed)
             if near is not None and distance <= _NEAR:
                 span = near
             else:
@@ -193,14 +218,7 @@ class ExtractiveReader:
         # The quote: the whole sentence, or in a long one the clauses that answer.
         qs, qe = 0, len(best.text)
         if len(best.text.split()) > self.max_quote_words:
-            wins = windows(best.text, self.max_quote_words)
-            if span is not None:
-                wins = [w for w in wins if w[0] <= span[0] and span[1] <= w[1]] or wins
-            sims = self._embed([best.text[a:b] for a, b in wins]) @ query_vector()
-            qtokens = set(tokenize(query, stem=True, stopwords=True))
-            lex = np.array([_lexical(qtokens, best.text[a:b]) for a, b in wins], np.float32)
-            qs, qe = wins[int(np.argmax(sims + self.weights.lexical * lex))]
-            qs, qe = clean_span(best.text, qs, qe)
+            qs, qe = self._quote_window(best.text, query, span, query_vector())
         quote = display_text(best.text[qs:qe])
         if qs > 0:
             quote = "… " + quote
@@ -208,7 +226,7 @@ class ExtractiveReader:
             quote = quote + " …"
         short = ""
         answer_span = None
-        if span is not None and not (span[0] <= qs and qe <= span[1]):
+        if span is not None and (span != (0, len(best.text)) or best.list_number is not None):
             s, e = clean_span(best.text, *span)
             short = display_text(best.text[s:e])
             answer_span = (best.start + s, best.start + e)
@@ -220,9 +238,25 @@ class ExtractiveReader:
         query_lang = detect_language(query)
         sig = signals(question, query, hits, hits[best.n - 1].passage.text, dense=float(dense[order[0]]),
                       dense_mean=float(dense.mean()), typed=qtype in ("date", "number"), typed_found=bool(typed),
-                      cross=best_lang in ("ar", "en") and query_lang in ("ar", "en") and best_lang != query_lang)
+                      cross=best_lang in ("ar", "en") and query_lang in ("ar", "en") and best_lang != query_lang,
+                      evidence_sentence=best.text)
         return Choice(tuple(chosen), (best.start + qs, best.start + qe), answer_span, short, quote,
                       float(dense[order[0]]), best_lang, sig)
+
+    def _quote_window(self, sentence: str, query: str, span: tuple[int, int] | None, qvec: np.ndarray
+                      ) -> tuple[int, int]:
+        """The words to quote from a long sentence: the clause most like the question (holding
+        the short answer when there is one), widened to ``max_quote_words`` — to the right first,
+        where an answer usually follows the words that match the question."""
+        pieces = [w for w in windows(sentence, self.max_quote_words // 2)
+                  if span is None or (w[0] <= span[0] and span[1] <= w[1])] or windows(sentence, self.max_quote_words)
+        sims = self._embed([sentence[a:b] for a, b in pieces]) @ qvec
+        qtokens = set(tokenize(query, stem=True, stopwords=True))
+        lex = np.array([_lexical(qtokens, sentence[a:b]) for a, b in pieces], np.float32)
+        core = pieces[int(np.argmax(sims + self.weights.lexical * lex))]
+        wide = [w for w in windows(sentence, self.max_quote_words) if w[0] <= core[0] and core[1] <= w[1]] or [core]
+        best = max(wide, key=lambda w: (len(sentence[w[0]:w[1]].split()), -(core[0] - w[0])))
+        return clean_span(sentence, *best)
 
     def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:
         choice = self.choose(question, hits, search_query=search_query)
@@ -243,7 +277,7 @@ class ExtractiveReader:
         best = choice.chosen[0]
         quotes = [f"«{choice.quote}» [{best.n}]"] + [f"«{display_text(c.text)}» [{c.n}]" for c in choice.chosen[1:]]
         text = " ".join(quotes)
-        if choice.short:
+        if choice.short and choice.short != choice.quote:
             text = f"{choice.short} — {text}"
         note = language_note(choice.source_lang, lang)
         if note:

@@ -19,7 +19,8 @@ class ReaderOptions:
     ``model``: for ``llm`` a bundled model name or a ``.gguf`` path (default: the bundled one);
     for ``openai`` the model name the server serves. ``base_url``: the server's OpenAI-compatible
     root (``…/v1``; default ``$BAYYINA_BASE_URL``). ``threads``: CPU threads of the local runtime.
-    ``passages``: how many top passages the model reads. ``gate``: abstain first by the extractive
+    ``sentences``: how many of the best-scored evidence sentences the model reads (0: whole
+    passages instead — ``passages`` of them). ``gate``: abstain first by the extractive
     reader's calibrated decision (``qa.abstention``), asking the model only when it answers."""
 
     model: str | None = None
@@ -27,6 +28,7 @@ class ReaderOptions:
     api_key: str | None = None
     threads: int | None = None
     passages: int = 3
+    sentences: int = 6
     max_tokens: int = 96
     gate: bool = True
     timeout: float = 60.0
@@ -48,7 +50,8 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
 
         chat = MistralRsChat(options.model or DEFAULT_LOCAL_MODEL, threads=options.threads)
         return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
-                         gate=_gate(embedder, options), name="llm")
+                         gate=_gate(embedder, options), selector=_selector(embedder, options),
+                         sentences=max(options.sentences, 1), name="llm")
     if name == "openai":
         from qa.chain import OpenAIChat
         from qa.readers.llm import LLMReader
@@ -62,12 +65,21 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
         chat = OpenAIChat(base_url, options.model, api_key=options.api_key, timeout=options.timeout,
                           retries=options.retries)
         return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
-                         gate=_gate(embedder, options), name="openai")
+                         gate=_gate(embedder, options), selector=_selector(embedder, options),
+                         sentences=max(options.sentences, 1), name="openai")
     raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")
 
 
 def _gate(embedder: Embedder, options: ReaderOptions) -> Reader | None:
     if not options.gate:
+        return None
+    from qa.readers.extractive import ExtractiveReader
+
+    return ExtractiveReader(embedder)
+
+
+def _selector(embedder: Embedder, options: ReaderOptions):
+    if options.sentences <= 0:
         return None
     from qa.readers.extractive import ExtractiveReader
 

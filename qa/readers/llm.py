@@ -15,15 +15,21 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+import numpy as np
 
 from index.types import Hit
 from qa import prompts
 from qa.citations import markers, strip_markers
 from qa.llm.base import ChatModel, Generation
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
+from qa.readers.spans import display_text, snap
 from sources.chunking import sentences
 from sources.text import normalize, tokenize
+
+if TYPE_CHECKING:
+    from qa.readers.extractive import ExtractiveReader
 
 _PARTIAL_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
 _NOT_FOUND = ("not in the sources", "not in the passages", "does not contain", "do not contain", "no answer",
@@ -91,18 +97,30 @@ class LLMReader:
     retrieved passages the model reads (each costs prompt-processing time on a CPU)."""
 
     def __init__(self, chat: ChatModel, *, passages: int = 3, max_tokens: int = 96, abstain: bool = True,
-                 gate: Reader | None = None, name: str = "llm") -> None:
+                 gate: Reader | None = None, selector: "ExtractiveReader | None" = None, sentences: int = 6,
+                 name: str = "llm") -> None:
         """``gate``: a reader whose abstention decides first (the extractive reader with its calibrated
-        thresholds): when it abstains the model is not asked — a small model rarely says "not in
-        the passages" on its own (README, Benchmarks). Its confidence becomes the answer's."""
-        if passages < 1:
-            raise ValueError(f"passages={passages} must be at least 1.")
+        decision): when it abstains the model is not asked — a small model rarely says "not in
+        the passages" on its own (README, Benchmarks). Its confidence becomes the answer's.
+        ``selector``: an extractive reader whose best-scored ``sentences`` the model is shown
+        (numbered) instead of ``passages`` whole passages — a much shorter prompt."""
+        if passages < 1 or sentences < 1:
+            raise ValueError(f"passages={passages} and sentences={sentences} must be at least 1.")
         self.chat = chat
         self.gate = gate
+        self.selector = selector
         self.passages = passages
+        self.sentences = sentences
         self.max_tokens = max_tokens
         self.abstain = abstain
         self.name = name
+
+    def warm_up(self) -> None:
+        """Load the model and fill its prompt cache with the (constant) system prompts, so the first
+        question does not wait for them."""
+        warm = getattr(self.chat, "warm_up", None)
+        if callable(warm):
+            warm([prompts.answer_messages("?", ["."], lang)[0] for lang in ("ar", "en")])
 
     # ------------------------------------------------------------------ follow-ups
 
@@ -123,20 +141,33 @@ class LLMReader:
         rest = [i for i, h in enumerate(hits) if h.via == "context"]
         return (retrieved + rest)[: self.passages]
 
+    def _shown_texts(self, question: str, hits: Sequence[Hit], search_query: str
+                     ) -> list[tuple[int, int, int, str]]:
+        """What the model reads, numbered from 1: ``(hit index, start, end, text)`` — the selector's
+        best sentences (document offsets), else the top retrieved passages whole."""
+        if self.selector is not None:
+            cands = self.selector.candidates(hits)
+            if cands:
+                scores, _ = self.selector.score(question, search_query or question, cands)
+                top = [cands[int(i)] for i in np.argsort(-scores, kind="stable")[: self.sentences]]
+                return [(c.n - 1, c.start, c.end, display_text(c.text)) for c in top]
+        return [(i, hits[i].passage.start, hits[i].passage.end, hits[i].passage.text) for i in self._shown(hits)]
+
     def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:
-        shown = self._shown(hits)
+        shown = self._shown_texts(question, hits, search_query)
         if not shown:
             yield ReadingChunk(reading=Reading(text="", abstained=True))
             return
-        gate_confidence = None
+        gate_confidence, support_label = None, ""
         if self.gate is not None and self.abstain:
             gated = [c.reading for c in self.gate.stream(question, hits, lang=lang, search_query=search_query)
                      if c.reading is not None][-1]
             if gated.abstained:
-                yield ReadingChunk(reading=Reading(text="", confidence=gated.confidence, abstained=True))
+                yield ReadingChunk(reading=Reading(text="", confidence=gated.confidence, abstained=True,
+                                                   support="weak", signals=gated.signals))
                 return
-            gate_confidence = gated.confidence
-        messages = prompts.answer_messages(question, [hits[i].passage.text for i in shown], lang)
+            gate_confidence, support_label = gated.confidence, gated.support
+        messages = prompts.answer_messages(question, [text for *_, text in shown], lang)
         raw, streamed, last = "", "", Generation()
         for piece in self.chat.stream(messages, max_tokens=self.max_tokens,
                                       json_schema=prompts.answer_schema(len(shown))):
@@ -151,35 +182,50 @@ class LLMReader:
         answer, local_n = parse_reply(raw)
         reading = self._reading(answer, local_n, hits, shown, question, lang)
         if gate_confidence is not None and not reading.abstained:
-            reading = replace(reading, confidence=gate_confidence)
+            reading = replace(reading, confidence=gate_confidence, support=support_label)
         yield ReadingChunk(reading=_with_tokens(reading, last))
 
-    def _reading(self, answer: str, local_n: int | None, hits: Sequence[Hit], shown: list[int], question: str,
-                 lang: str) -> Reading:
+    def _reading(self, answer: str, local_n: int | None, hits: Sequence[Hit], shown: list[tuple[int, int, int, str]],
+                 question: str, lang: str) -> Reading:
         answer = answer.strip()
         if not answer or local_n == 0 or is_not_found(answer):
             return Reading(text="", abstained=True) if self.abstain else Reading(
                 text=answer or "", short=answer, confidence=0.0, check="unsupported")
-        texts = {i: hits[i].passage.text for i in shown}
-        scores = {i: support(answer, texts[i]) for i in shown}
-        named = shown[local_n - 1] if local_n is not None and 1 <= local_n <= len(shown) else None
-        best = max(shown, key=lambda i: (scores[i], -shown.index(i)))
+        texts = [text for *_, text in shown]
+        scores = [support(answer, t) for t in texts]
+        named = local_n - 1 if local_n is not None and 1 <= local_n <= len(shown) else None
+        best = max(range(len(shown)), key=lambda i: (scores[i], -i))
         if named is not None and scores[named] >= SUPPORTED:
             chosen, check = named, "supported"
         elif scores[best] >= SUPPORTED and (named is None or scores[best] > scores[named]):
             chosen, check = best, "repaired"
-        elif named is not None and hits[named].passage.lang != lang:
+        elif named is not None and hits[shown[named][0]].passage.lang != lang and _numbers_agree(answer, texts[named]):
             chosen, check = named, "unchecked"      # a translated answer: its words are not the source's
         elif named is not None:
             chosen, check = named, "unsupported"
         else:  # no valid number, no passage holding the answer's words
             chosen, check = (best if scores[best] > 0 else None), "unsupported"
+        if check == "unsupported" and self.abstain:
+            # Words found in no shown passage: the model answered from its own memory (or was misled).
+            return Reading(text="", abstained=True, check=check)
         if chosen is None:
             return Reading(text=answer, short=answer, confidence=0.0, check=check)
-        evidence = _evidence(hits[chosen], answer, question, chosen + 1)
+        hit_i, start, end, _ = shown[chosen]
+        p = hits[hit_i].passage
+        if (start, end) == (p.start, p.end):
+            evidence = _evidence(hits[hit_i], answer, question, hit_i + 1)
+        else:
+            evidence = Evidence(n=hit_i + 1, start=start, end=end)
+        if evidence is not None:
+            span = snap(answer, p.text, evidence.start - p.start, evidence.end - p.start, same_language=check != "unchecked")
+            if span is not None:
+                a0, a1 = span
+                evidence = replace(evidence, answer_start=p.start + a0, answer_end=p.start + a1)
+                if check != "unchecked":
+                    answer = display_text(p.text[a0:a1])   # the source's exact words
         confidence = scores[chosen] if check != "unchecked" else 0.5
         short = answer if len(answer.split()) <= 8 else ""
-        return Reading(text=f"{answer} [{chosen + 1}]", short=short, confidence=confidence,
+        return Reading(text=f"{answer} [{hit_i + 1}]", short=short, confidence=confidence,
                        evidence=(evidence,) if evidence else (), check=check)
 
 
@@ -200,3 +246,9 @@ def _evidence(hit: Hit, answer: str, question: str, n: int) -> Evidence | None:
         return None
     return Evidence(n=n, start=p.start + best[3], end=p.start + best[4])
 
+
+
+def _numbers_agree(answer: str, source: str) -> bool:
+    """Every number in a (translated) answer also appears in the source it cites."""
+    nums = set(re.findall(r"\d+", normalize(answer)))
+    return nums <= set(re.findall(r"\d+", normalize(source)))

@@ -28,7 +28,10 @@ _PERSON_CUES_EN = ("who", "whom", "whose")
 # Normalised Arabic cues (ة→ه, ى→ي, أ→ا).
 _DATE_CUES_AR = ("متي", "اي عام", "اي سنه", "اي قرن", "اي شهر", "اي يوم", "ما تاريخ", "اي تاريخ", "اي عقد")
 _NUMBER_CUES_AR = ("كم", "ما عدد", "ما نسبه", "ما مقدار", "ما حجم", "ما مساحه", "ما طول", "ما عمر", "ما مدي",
-                   "ما رقم", "اي رقم")
+                   "ما رقم", "اي رقم", "اي قرار", "اي ماده", "ما القرار الذي", "اي ماده من")
+# "Which resolution/article…" is answered by a number in this kind of text.
+_NUMBERED_EN = ("which resolution", "what resolution", "which article", "what article", "which security council "
+                "resolution", "resolution number", "article number")
 _PERSON_CUES_AR = ("من هو", "من هي", "من هم", "من كان", "من كانت", "من الذي", "من التي")
 
 _MONTHS = ("january february march april may june july august september october november december "
@@ -59,7 +62,7 @@ def question_type(question: str) -> QuestionType:
     first = words[0] if words else ""
     if any(f" {c} " in q or q.startswith(f" {c}") for c in _DATE_CUES_EN + _DATE_CUES_AR) or first in ("ومتي", "فمتي"):
         return "date"
-    if any(f" {c} " in q for c in _NUMBER_CUES_EN + _NUMBER_CUES_AR) or first in ("وكم", "فكم"):
+    if any(f" {c} " in q for c in _NUMBER_CUES_EN + _NUMBER_CUES_AR + _NUMBERED_EN) or first in ("وكم", "فكم"):
         return "number"
     if first in _PERSON_CUES_EN or any(q.startswith(f" {c} ") for c in _PERSON_CUES_AR) or first in ("من", "ومن"):
         return "person"
@@ -86,8 +89,23 @@ def _is_number(tok: _Tok) -> bool:
     return bool(re.fullmatch(_NUM, normalize(tok.raw))) or tok.key in _WORD_NUMBERS
 
 
+_DECADE = re.compile(r"(?:1\d|20)\d0s|(?:ال)?(?:عشرين|ثلاثين|اربعين|خمسين|ستين|سبعين|ثمانين|تسعين)يات|"
+                     r"(?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)")
+
+
 def _is_month(tok: _Tok) -> bool:
     return tok.key in _MONTHS or normalize(tok.raw) in _MONTHS
+
+
+def _is_decade(tok: _Tok) -> bool:
+    return bool(_DECADE.fullmatch(normalize(tok.raw))) or bool(_DECADE.fullmatch(tok.key))
+
+
+def _is_date_part(toks: list[_Tok], i: int) -> bool:
+    near = toks[max(i - 1, 0):i] + toks[i + 1:i + 2]
+    year = re.fullmatch(r"1[5-9]\d{2}|20\d{2}", normalize(toks[i].raw))
+    before = normalize(toks[i - 1].raw) if i else ""
+    return any(_is_month(t) for t in near) or bool(year and before in ("عام", "سنه", "in", "since", "في", "year"))
 
 
 def _candidates(toks: list[_Tok], qtype: QuestionType) -> list[tuple[int, int]]:
@@ -96,6 +114,14 @@ def _candidates(toks: list[_Tok], qtype: QuestionType) -> list[tuple[int, int]]:
     i = 0
     while i < len(toks):
         t = toks[i]
+        if qtype == "date" and _is_decade(t):
+            j = i + 1
+            while j < len(toks) and j - i < 3 and (_is_number(toks[j]) or toks[j].key in ("قرن", "century")
+                                                   or normalize(toks[j].raw) in ("القرن", "العشرين", "التاسع")):
+                j += 1
+            out.append((i, j))
+            i = j
+            continue
         if qtype == "date" and (_is_month(t) or _is_number(t)):
             j = i
             while j < len(toks) and (_is_month(toks[j]) or _is_number(toks[j])) and j - i < 4:
@@ -105,6 +131,9 @@ def _candidates(toks: list[_Tok], qtype: QuestionType) -> list[tuple[int, int]]:
             if has_year or any(_is_month(s) for s in span):
                 out.append((i, j))
             i = j
+            continue
+        if qtype == "number" and _is_number(t) and _is_date_part(toks, i):
+            i += 1   # "29" of "29 نوفمبر 1990", or a year, is not a count
             continue
         if qtype == "number" and _is_number(t):
             j = i + 1
@@ -195,7 +224,7 @@ def short_span(question: str, search_query: str, sentence: str) -> tuple[int, in
 # ---------------------------------------------------------------------------- spans in source offsets
 
 _MD_PREFIX = re.compile(r"(?:#{1,6}\s+|>\s*|[-*+•]\s+|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z\u0621-\u064a][.)]\s+)+")
-_EDGE_JUNK = "*_`~#|>\"'“”‘’ \t\n«»()[]{}،,.;؛:!?؟-–—"
+_EDGE_JUNK = "`~#|>\"'“”‘’ \t\n«»()[]{}،,.;؛:!?؟-–—"
 _CLAUSE = re.compile(r"[،,؛;:]\s+|\s+(?=(?:و|ف)?(?:لكن|حيث|إذ|اذ|بل|كما|رغم|على الرغم|وذلك|الذي|التي)\s)"
                      r"|\s+(?=(?:which|while|although|whereas|but|because|since|when)\s)")
 _EMPHASIS = re.compile(r"\*\*|__|`+|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
@@ -208,6 +237,12 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     m = _MD_PREFIX.match(text, s, e)
     if m and m.end() < e:
         s = m.end()
+    while s < e and text[s] in _EDGE_JUNK:
+        s += 1
+    while e > s and text[e - 1] in _EDGE_JUNK:
+        e -= 1
+    while e - s > 2 and text[s] in "*_" and text[e - 1] == text[s]:   # paired emphasis around the span
+        s, e = s + 1, e - 1
     while s < e and text[s] in _EDGE_JUNK:
         s += 1
     while e > s and text[e - 1] in _EDGE_JUNK:
@@ -322,3 +357,70 @@ def span_near_question(question: str, search_query: str, sentence: str, spans: l
 def term_keys(text: str) -> set[str]:
     """The keys ``key_terms`` are matched against: every word of ``text``, normalised."""
     return {k for t in _tokens(text) for k in (t.key, normalize(t.raw))}
+
+
+def snap(answer: str, text: str, start: int, end: int, *, same_language: bool = True) -> tuple[int, int] | None:
+    """The span of ``text[start:end]`` (offsets into ``text``) that says what ``answer`` says: in
+    the same language, the shortest run of words holding most of the answer's words (at least
+    0.6 of them); across languages, the date or number that holds the answer's digits. ``None``
+    when nothing matches well enough."""
+    toks = [t for t in _tokens(text) if start <= t.start and t.end <= end]
+    if not toks:
+        return None
+    if not same_language:
+        digits = set(re.findall(r"\d+", normalize(answer)))
+        if not digits:
+            return None
+        for qtype in ("date", "number"):
+            for i, j in _candidates(toks, qtype):
+                found = set(re.findall(r"\d+", normalize(" ".join(t.raw for t in toks[i:j]))))
+                if digits <= found:
+                    return clean_span(text, toks[i].start, toks[j - 1].end)
+        return None
+    want = [_key(t.raw) for t in _tokens(answer)]
+    want_set = {w for w in want if w not in _STOP_EDGE} or set(want)
+    if not want_set:
+        return None
+    best = None
+    max_len = len(want) + 2
+    for i in range(len(toks)):
+        if toks[i].key not in want_set:
+            continue
+        seen: set[str] = set()
+        for j in range(i, min(len(toks), i + max_len)):
+            if toks[j].key in want_set:
+                seen.add(toks[j].key)
+                score = (len(seen), -(j - i))
+                if best is None or score > best[0]:
+                    best = (score, i, j)
+    if best is None or best[0][0] < 0.6 * len(want_set):
+        return None
+    _, i, j = best
+    return clean_span(text, toks[i].start, toks[j].end)
+
+
+_ORDINALS = {
+    1: ("first", "1st", "الاول", "الاولي"), 2: ("second", "2nd", "الثاني", "الثانيه"),
+    3: ("third", "3rd", "الثالث", "الثالثه"), 4: ("fourth", "4th", "الرابع", "الرابعه"),
+    5: ("fifth", "5th", "الخامس", "الخامسه"), 6: ("sixth", "6th", "السادس", "السادسه"),
+    7: ("seventh", "7th", "السابع", "السابعه"), 8: ("eighth", "8th", "الثامن", "الثامنه"),
+    9: ("ninth", "9th", "التاسع", "التاسعه"), 10: ("tenth", "10th", "العاشر", "العاشره"),
+}
+_ORDINAL_OF = {normalize(w): n for n, ws in _ORDINALS.items() for w in ws}
+_LIST_MARK = re.compile(r"\s*\(?(\d{1,2})[.)]\s")
+
+
+def ordinal(question: str) -> int | None:
+    """The position a question asks about ("the fifth category", "الفئة الخامسة"), if any."""
+    for w in normalize(question).replace("؟", " ").replace("?", " ").split():
+        w = w[1:] if w[:1] in ("و", "ف") and w[1:] in _ORDINAL_OF else w
+        if w in _ORDINAL_OF:
+            return _ORDINAL_OF[w]
+    return None
+
+
+def list_number(text: str, start: int) -> int | None:
+    """The number of the numbered-list item whose text starts at ``start`` ("5. الإرهاب" → 5)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    m = _LIST_MARK.match(text[line_start:start + 1])
+    return int(m.group(1)) if m and line_start + m.end() - 1 <= start else None

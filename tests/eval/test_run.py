@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+from qa import detect_language
+
 import eval as bayyina_eval
 from eval.compare import compare, format_differences, paired_bootstrap
 from eval.config import ConfigError, load_config
@@ -134,12 +136,45 @@ def test_conversation_loader_errors(tmp_path, line, msg):
         load_conversations(f)
 
 
-def test_shipped_conversation_examples_load():
+def test_shipped_question_set_covers_what_it_promises():
+    """The bundled-corpus question set: ≥120 turns, ≥45 per language, every paragraph and question
+    type, ≥20 unanswerable, ≥15 follow-ups, ≥10 self-contained questions after an unrelated turn,
+    and every gold text really in the corpus."""
     from pathlib import Path
+
+    from qa import bundled_corpus_path
+    from qa.conversation import is_follow_up
 
     items = load_conversations(Path(__file__).resolve().parents[2] / "eval" / "examples" /
                                "conversations.collective_security.jsonl")
-    assert len(items) == 7 and any(i.history for i in items)
+    corpus = bundled_corpus_path().read_text(encoding="utf-8")
+    arabic = [i for i in items if detect_language(i.question, threshold=0.5) == "ar"]
+    kinds = {k: [i for i in items if i.kind == k] for k in ("single", "follow_up", "standalone", "unanswerable")}
+    assert len(items) >= 120 and len(arabic) >= 45 and len(items) - len(arabic) >= 45
+    assert len(kinds["unanswerable"]) >= 20 and len(kinds["follow_up"]) >= 15 and len(kinds["standalone"]) >= 10
+    assert {i.paragraph for i in items if i.paragraph} == set(range(1, 18))
+    assert {"when", "how many", "who", "which", "what", "why", "list"} <= {i.qtype for i in items}
+    for i in items:
+        assert i.unanswerable == (not i.answers)
+        if not i.unanswerable:
+            assert i.gold_text in corpus, i.id
+        if i.kind in ("follow_up", "standalone"):
+            assert i.history and is_follow_up(i.question, i.history[-1][0]) == (i.kind == "follow_up"), i.id
+
+
+def test_unanswerable_conversation_items(tmp_path):
+    f = tmp_path / "c.jsonl"
+    f.write_text('{"id": "u", "question": "Who?", "answers": [], "unanswerable": true}\n'
+                 '{"id": "a", "question": "What?", "answers": ["x"], "paragraph": 2, "type": "what"}\n')
+    u, a = load_conversations(f)
+    assert u.unanswerable and u.answers == () and u.kind == "unanswerable"
+    assert not a.unanswerable and a.kind == "single" and a.paragraph == 2 and a.qtype == "what"
+    f.write_text('{"id": "u", "question": "Who?", "answers": ["x"], "unanswerable": true}\n')
+    with pytest.raises(DatasetError, match="unanswerable question has no 'answers'"):
+        load_conversations(f)
+    f.write_text('{"id": "u", "question": "Who?", "answers": ["x"], "paragraph": 0}\n')
+    with pytest.raises(DatasetError, match="'paragraph' must be a positive integer"):
+        load_conversations(f)
 
 
 def test_stratified_sample_covers_articles_and_is_seeded():

@@ -7,7 +7,7 @@ from index.hybrid import build
 from qa.assistant import Assistant, question_language
 from qa.chain import document_to_hit, hit_to_document
 from qa.readers.base import Evidence
-from qa.readers.extractive import Thresholds
+from qa.abstention import FEATURES, AbstentionModel, Logistic
 from tests.qa.fakes import FakeReader
 
 
@@ -41,8 +41,9 @@ def test_ask_equals_the_folded_stream(index):
     a = bot.ask("القرار 678؟")
     assert a.text == "The answer is 678 [1]." and a.short == "678" and a.lang == "ar"
     d = a.to_dict()
-    assert set(d) == {"question", "answer", "language", "abstained", "citations", "reader", "check", "timings_ms"}
-    assert set(d["citations"][0]) == {"n", "source", "start", "end", "page", "text", "score"}
+    assert set(d) == {"question", "answer", "short", "language", "abstained", "support", "citations", "reader",
+                      "check", "timings_ms"}
+    assert set(d["citations"][0]) == {"n", "source", "start", "end", "page", "text", "score", "passage", "answer_span"}
     assert set(d["timings_ms"]) == {"condense", "retrieve", "read", "total", "first_token"}
     assert d["timings_ms"]["first_token"] <= d["timings_ms"]["total"]
 
@@ -131,6 +132,8 @@ def test_extractive_reader_with_fake_embedder(index):
     for c in a.citations:
         doc = next(d for d in ("un.ar.txt", "un.en.txt") if d == c.source)
         assert c.quote and c.end > c.start and doc
-    strict = Assistant(index, qa.ExtractiveReader(index.embedder,
-                                                  thresholds=Thresholds(same_language=2.0, cross_language=2.0)))
-    assert strict.ask("Which resolution did the Council adopt in 1990?").abstained
+    never = Logistic(weights=(0.0,) * len(FEATURES), bias=-10.0, mean=(0.0,) * len(FEATURES),
+                     scale=(1.0,) * len(FEATURES), threshold=0.5)
+    strict = Assistant(index, qa.ExtractiveReader(index.embedder, abstention=AbstentionModel(never, never)))
+    a = strict.ask("Which resolution did the Council adopt in 1990?")
+    assert a.abstained and a.support == "weak" and not a.citations

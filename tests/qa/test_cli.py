@@ -95,8 +95,8 @@ def test_ask_json_and_history(tmp_path, docs, fake_models, capsys):
     assert run(capsys, "index", "build", str(docs), "--index", idx)[0] == 0
     code, out, _ = run(capsys, "ask", "Which resolution was adopted in 1990?", "--index", idx, "--json")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"question", "answer", "language", "abstained", "citations", "reader",
-                                       "check", "timings_ms"}
+    assert code == 0 and set(data) == {"question", "answer", "short", "language", "abstained", "support",
+                                       "citations", "reader", "check", "timings_ms"}
     assert data["language"] == "en" and data["reader"] == "extractive" and isinstance(data["abstained"], bool)
     hist = tmp_path / "h.json"
     hist.write_text(json.dumps([["Which resolution was adopted in 1990?", data["answer"]]]))

@@ -10,10 +10,26 @@ def test_follow_ups(q):
     assert is_follow_up(q)
 
 
+@pytest.mark.parametrize("q", ["ومتى صدر؟", "وما الخامسة منها؟", "وكم دولة صوتت لصالحه؟", "فما سببه؟",
+                               "What was its main feature?", "Which one comes last?", "What about France?",
+                               "Why?", "لماذا؟", "And in 1991?"])
+def test_follow_ups_in_both_languages(q):
+    assert is_follow_up(q, "Which resolution authorised the use of force against Iraq?")
+
+
 @pytest.mark.parametrize("q", ["Which Security Council resolution authorised force against Iraq in 1990?",
-                               "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟"])
+                               "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟",
+                               # short, but complete on their own: never condensed with an unrelated turn
+                               "What is human security?", "ما الأمن الإنساني؟", "What is resolution 678?",
+                               "ما القرار 678؟", "من هو جورج بوش؟", "What are peacekeeping operations?",
+                               # a pronoun that points inside the question itself
+                               "List the forms that peacekeeping operations took.",
+                               "ما التهديدات التي تجمعها الفئة الثانية؟",
+                               "كم فئة من التهديدات يواجهها نظام الأمن الجماعي اليوم؟",
+                               "ما السمة الأساسية للنظام الدولي الجديد الذي تحدث عنه بوش؟"])
 def test_self_contained_questions(q):
-    assert not is_follow_up(q)
+    assert not is_follow_up(q, "Which resolution authorised the use of force against Iraq?")
+    assert condense(q, [("Which resolution authorised the use of force against Iraq?", "678 [1]")]) == q
 
 
 def test_condense_joins_the_previous_question_only_for_follow_ups():

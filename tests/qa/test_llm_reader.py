@@ -87,8 +87,18 @@ def test_an_out_of_range_number_is_repaired_or_flagged():
     hits = [_hit(EN_CHARTER, "en", 1), _hit(EN_678, "en", 2)]
     _, reading = _read(LLMReader(FakeChat("resolution 678 [9]")), hits, "Which resolution?", "en")
     assert reading.text == "resolution 678 [2]" and reading.check == "repaired"
+    # Words found in no shown passage: the model answered from its own memory — abstained on,
+    # or (abstain=False) flagged.
     _, reading = _read(LLMReader(FakeChat('{"answer": "Mars", "passage": 1}')), hits, "Where?", "en")
+    assert reading.abstained and reading.check == "unsupported" and reading.text == ""
+    _, reading = _read(LLMReader(FakeChat('{"answer": "Mars", "passage": 1}'), abstain=False), hits, "Where?", "en")
     assert reading.check == "unsupported" and reading.text == "Mars [1]"
+
+
+def test_a_translated_answer_with_a_number_not_in_the_source_is_abstained_on():
+    reader = LLMReader(FakeChat('{"answer": "Resolution 660 of 1990", "passage": 2}'))
+    _, reading = _read(reader, [_hit(AR_COLD, "ar", 1), _hit(AR_678, "ar", 2)], "Which resolution?", "en")
+    assert reading.abstained and reading.check == "unsupported"
 
 
 def test_a_translated_answer_keeps_the_models_choice_unchecked():
@@ -127,7 +137,10 @@ def test_the_model_reads_the_top_retrieved_passages_only():
 def test_prompts_are_in_the_askers_language(lang, system_word, question_label):
     msgs = prompts.answer_messages("q?", ["first", "second"], lang)
     assert msgs[0].role == "system" and system_word in msgs[0].content
-    assert msgs[1].content.endswith(f"{question_label} q?") and "[1] first\n\n[2] second" in msgs[1].content
+    assert f"{question_label} q?\n" in msgs[1].content and "[1] first\n\n[2] second" in msgs[1].content
+    # The answer's language is the last thing the model reads; the system prompt is a constant prefix.
+    assert msgs[1].content.endswith({"ar": "أجب باللغة العربية.", "en": "Reply in English."}[lang])
+    assert prompts.answer_messages("other?", ["x"], lang)[0] == msgs[0]
     cond = prompts.condense_messages("وما وحدته؟", [("ما الجهاز؟", "مجلس الأمن [1]")], lang)
     assert "ما الجهاز؟" in cond[1].content and "وما وحدته؟" in cond[1].content
 

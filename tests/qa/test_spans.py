@@ -1,6 +1,7 @@
 import pytest
 
-from qa.readers.spans import question_type, short_span
+from qa.readers.spans import (clause_spans, clean_span, display_text, is_heading_line, key_terms, question_type,
+                              short_span, snap, span_near_question, typed_spans, windows)
 
 
 @pytest.mark.parametrize("q, t", [
@@ -33,3 +34,53 @@ def test_person_and_other_spans():
     # Other questions, and names in Arabic, are answered with the whole sentence (measured better).
     assert _span("What did the council adopt?", "The council adopted resolution 678.") is None
     assert _span("من اقترح الخطة؟", "اقترح الخطة داغ همرشولد عام 1956.") is None
+
+
+P7 = ("ولم يعد لمجلس الأمن أي قدرة على التأثير على مسار الأزمة منذ صدور هذا القرار في 29 نوفمبر 1990 وحتى "
+      "انتهاء العمليات العسكرية في 27 فبراير 1991، وعلى الرغم من أن مجلس الأمن هو الذي صرح بهذه الحرب")
+
+
+def _text(s, span):
+    return s[span[0]:span[1]]
+
+
+def test_dates_in_a_long_arabic_sentence_and_the_one_the_question_asks_for():
+    spans = typed_spans(P7, "date")
+    assert [_text(P7, s) for s in spans] == ["29 نوفمبر 1990", "27 فبراير 1991"]
+    end, _ = span_near_question("متى انتهت العمليات العسكرية ضد العراق؟", "", P7, spans)
+    issued, _ = span_near_question("متى صدر القرار 678؟", "", P7, spans)
+    assert _text(P7, end) == "27 فبراير 1991" and _text(P7, issued) == "29 نوفمبر 1990"
+    # Arabic clitics: وحتى/بهذه/للدول are matched through their stems.
+    assert [_text("بلغ عدد الأعضاء ٥١ دولة.", s) for s in typed_spans("بلغ عدد الأعضاء ٥١ دولة.", "number")] == ["٥١"]
+
+
+def test_markdown_never_reaches_a_quote_or_short_answer():
+    for raw, clean in [("# The Aral Sea", "The Aral Sea"), ("## **Kok-Aral** dam", "**Kok-Aral** dam"),
+                       ("5. الإرهاب", "الإرهاب"), ("- item one", "item one"), ("> quoted line.", "quoted line"),
+                       ("**bold**", "bold"), ("(لجنة أركان الحرب- المادة 43)", "لجنة أركان الحرب- المادة 43")]:
+        assert _text(raw, clean_span(raw, 0, len(raw))) == clean
+    assert display_text("The **dam** was `done` in _2005_.") == "The dam was done in 2005."
+    assert is_heading_line("# The Aral Sea") and is_heading_line("الأمن الجماعي بعد انتهاء الحرب الباردة:")
+    assert is_heading_line("The Aral Sea", "Geography / The Aral Sea") and not is_heading_line("The sea shrank.")
+
+
+def test_clauses_and_quote_windows_stay_short():
+    assert [_text(P7, s) for s in clause_spans(P7)][-1] == "الذي صرح بهذه الحرب"
+    for s, e in windows(P7, 12):
+        assert len(P7[s:e].split()) <= 12
+    assert any("27 فبراير 1991" in P7[s:e] for s, e in windows(P7, 12))
+
+
+def test_snap_to_the_sources_own_words():
+    en = "The Kok-Aral Dam was completed in August 2005, and the North Aral rose."
+    assert _text(en, snap("in August, 2005", en, 0, len(en))) == "August 2005"
+    assert _text(en, snap("the Kok-Aral dam", en, 0, len(en))) == "Kok-Aral Dam"
+    assert snap("Mars", en, 0, len(en)) is None
+    # Across languages only digits can be matched: the date that holds them.
+    assert _text(P7, snap("27 February 1991", P7, 0, len(P7), same_language=False)) == "27 فبراير 1991"
+    assert snap("the coalition", P7, 0, len(P7), same_language=False) is None
+
+
+def test_key_terms_are_numbers_and_names():
+    assert key_terms("What did resolution 660 demand from Saddam Hussein?") == {"660", "saddam", "hussein"}
+    assert key_terms("متى صدر القرار ٦٧٨؟") == {"678"}

@@ -1,0 +1,108 @@
+"""The abstention decision: each signal, monotonicity, fitting, and the shipped parameters."""
+
+import json
+
+import numpy as np
+import pytest
+
+from index.types import Hit
+from qa.abstention import FEATURES, AbstentionModel, Logistic, Signals, fit_logistic, signals
+from qa.errors import BayyinaError
+from sources.types import Passage
+
+PASSAGE = ("لكن ومع دخول الأزمة مرحلة الحسم العسكري سلم المجلس مفاتيح إدارة الأزمة عبر قراره الشهير رقم 678 "
+           "منذ صدور هذا القرار في 29 نوفمبر 1990 وحتى انتهاء العمليات العسكرية في 27 فبراير 1991.")
+
+
+def _hit(text, rank=1, dense=0.8, bm25=5.0, pid="p1", via="hybrid"):
+    p = Passage(pid, text, "doc.ar.txt", 0, len(text), "ar")
+    return Hit(p, 0.03, rank, via, dense_score=dense, bm25_score=bm25)
+
+
+def _signals(question, hits=None, **kw):
+    hits = hits or [_hit(PASSAGE)]
+    args = dict(dense=0.82, dense_mean=0.78, typed=False, typed_found=False, cross=False)
+    args.update(kw)
+    return signals(question, question, hits, hits[0].passage.text, **args)
+
+
+def test_each_signal():
+    s = _signals("متى انتهت العمليات العسكرية ضد العراق؟", typed=True, typed_found=True)
+    assert s.coverage > 0.3 and s.key_missing == 0.0 and s.type_missing == 0.0 and s.agree == 1.0
+    assert s.bm25 == pytest.approx(np.log1p(5.0)) and s.dense_gap == pytest.approx(0.04)
+    # The question's number is in the passage; another number is not.
+    assert _signals("ما القرار 678؟").key_missing == 0.0 and _signals("ما القرار 660؟").key_missing == 1.0
+    assert _signals("When did Saddam Hussein invade?").key_missing == 1.0
+    assert _signals("متى؟", typed=True, typed_found=False).type_missing == 1.0
+    # Dense and BM25 disagree on the top passage.
+    hits = [_hit(PASSAGE, dense=0.9, bm25=1.0, pid="a"), _hit("نص آخر عن مجلس الأمن.", 2, dense=0.5, bm25=9.0, pid="b")]
+    assert _signals("ما القرار؟", hits).agree == 0.0
+    # An off-topic question shares nothing.
+    assert _signals("What is the capital of Peru?").coverage == 0.0
+
+
+def _model(threshold=0.5):
+    # Positive weights on the evidence-for signals, negative on the evidence-against ones.
+    w = {"dense": 2.0, "dense_gap": 1.0, "coverage": 1.5, "sentence_coverage": 1.0, "key_missing": -2.0, "bm25": 0.5,
+         "agree": 0.5, "top_dense": 1.0, "type_missing": -1.5}
+    mean = {"dense": 0.8, "dense_gap": 0.03, "coverage": 0.4, "sentence_coverage": 0.3, "key_missing": 0.2, "bm25": 1.5,
+            "agree": 0.5, "top_dense": 0.8, "type_missing": 0.1}
+    scale = {"dense": 0.05, "dense_gap": 0.03, "coverage": 0.3, "sentence_coverage": 0.3, "key_missing": 0.4,
+             "bm25": 1.0, "agree": 0.5, "top_dense": 0.05, "type_missing": 0.3}
+    lg = Logistic(tuple(w[f] for f in FEATURES), 0.0, tuple(mean[f] for f in FEATURES),
+                  tuple(scale[f] for f in FEATURES), threshold)
+    return AbstentionModel(lg, lg)
+
+
+@pytest.mark.parametrize("feature, direction", [("dense", 1), ("coverage", 1), ("sentence_coverage", 1), ("bm25", 1),
+                                                ("agree", 1), ("top_dense", 1), ("key_missing", -1),
+                                                ("type_missing", -1)])
+def test_more_evidence_never_lowers_the_probability(feature, direction):
+    model = _model()
+    base = Signals(dense=0.8, coverage=0.4, bm25=1.5, agree=0.0, key_missing=0.5, type_missing=0.0)
+    values = np.linspace(0, 1, 11) if "dense" not in feature else np.linspace(0.6, 0.95, 11)
+    ps = [model.decide(Signals(**{**base.to_dict(), feature: float(v)})).p for v in values]
+    assert all(direction * (b - a) >= -1e-12 for a, b in zip(ps, ps[1:]))
+
+
+def test_decision_labels():
+    model = _model()
+    strong = model.decide(Signals(dense=0.95, coverage=1.0, sentence_coverage=1.0, bm25=3.0, agree=1.0, top_dense=0.9))
+    weak = model.decide(Signals(dense=0.6, coverage=0.0, key_missing=1.0, type_missing=1.0))
+    assert strong.answer and strong.strength == "strong" and not weak.answer and weak.strength == "weak"
+    assert 0.0 <= weak.p < 0.5 <= strong.p <= 1.0
+
+
+def test_fit_logistic_separates_and_is_monotone():
+    rng = np.random.default_rng(0)
+    x_pos = rng.normal([0.85, 0.05, 0.7, 0.6, 0.0, 2.0, 0.8, 0.85, 0.0], 0.05, size=(200, 9))
+    x_neg = rng.normal([0.78, 0.01, 0.2, 0.1, 0.6, 1.0, 0.2, 0.80, 0.5], 0.05, size=(200, 9))
+    lg = fit_logistic(np.vstack([x_pos, x_neg]).tolist(), [1] * 200 + [0] * 200)
+    acc = np.mean([lg.probability(x) >= 0.5 for x in x_pos] + [lg.probability(x) < 0.5 for x in x_neg])
+    assert acc > 0.95 and lg.weights[FEATURES.index("coverage")] > 0 and lg.weights[FEATURES.index("key_missing")] < 0
+
+
+def test_the_shipped_parameters_load_and_say_how_they_were_fitted():
+    model = AbstentionModel.load()
+    for lg in (model.same_language, model.cross_language):
+        assert len(lg.weights) == len(FEATURES) and 0 < lg.threshold < 1
+    from importlib import resources
+
+    meta = json.loads((resources.files("qa") / "data" / "abstention.json").read_text(encoding="utf-8"))
+    assert meta["command"].startswith("python bench/fit_abstention.py") and "held_out" in meta
+
+
+@pytest.mark.parametrize("mutate, msg", [
+    (lambda d: d.update(format_version=99), "another format"),
+    (lambda d: d["same_language"].update(weights=[1.0]), "needs 9 weights"),
+    (lambda d: d["cross_language"].update(threshold=1.5), "threshold in \\(0, 1\\)"),
+    (lambda d: d["same_language"].pop("bias"), "malformed"),
+])
+def test_a_damaged_parameter_file_is_refused_with_the_fix(tmp_path, mutate, msg):
+    d = AbstentionModel.load().to_dict()
+    mutate(d)
+    f = tmp_path / "abstention.json"
+    f.write_text(json.dumps(d))
+    with pytest.raises(BayyinaError, match=msg) as err:
+        AbstentionModel.load(f)
+    assert "bench/fit_abstention.py" in str(err.value)

@@ -1,6 +1,7 @@
 """Fit the abstention decision (``qa/abstention.py``) on XQuAD, with cross-validation by article.
 
-Every sampled question is asked twice in each direction (ar→ar, en→en, ar→en, en→ar): once with
+Every sampled question is asked twice in each direction (ar→ar, en→en, ar→en, en→ar, and ARCD's
+training split ar→ar): once with
 its gold paragraph in the index and once with it removed (in every language). With the gold
 paragraph retrieved, the reader should answer; without it, it should abstain. A logistic model
 per case (same language, across languages) is fitted on the ``Signals`` of the extractive
@@ -34,25 +35,35 @@ DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 DIRECTIONS = (("ar", "ar"), ("en", "en"), ("ar", "en"), ("en", "ar"))
 
 
-def collect(bench: Path, limit: int, seed: int) -> list[dict]:
+def collect(bench: Path, limit: int, seed: int, arcd: bool) -> list[dict]:
     embedder = load_embedder(quiet=True)
     data = {lang: load_squad(bench / f"xquad.{lang}.json") for lang in ("ar", "en")}
     config = IndexConfig()
     indexes = {lang: corpus_index([data[lang]], embedder, config) for lang in ("ar", "en")}
+    directions = list(DIRECTIONS)
+    if arcd and (bench / "arcd-train.ar.json").is_file():
+        # ARCD's training split: Arabic questions written by people, on other articles (README of
+        # ../shared/bench: for tuning and calibration).
+        data["arcd"] = load_squad(bench / "arcd-train.ar.json")
+        indexes["arcd"] = corpus_index([data["arcd"]], embedder, config)
+        directions.append(("arcd", "arcd"))
     reader = ExtractiveReader(embedder, abstain=False)
     rows = []
-    for qlang, clang in DIRECTIONS:
+    for qlang, clang in directions:
         index = indexes[clang]
         questions = stratified_sample(data[qlang].questions, limit, seed)
+        source_lang = data[clang].language
         t0 = time.perf_counter()
         for q in questions:
             for removed in (False, True):
                 exclude = [f"{lang}:{q.paragraph_id}" for lang in ("ar", "en")] if removed else []
                 hits = index.with_context(index.search(q.question, k=5, exclude_sources=exclude))
                 choice = reader.choose(q.question, hits, search_query=q.question)
-                retrieved = any(h.passage.source == f"{clang}:{q.paragraph_id}" for h in hits if h.via != "context")
+                retrieved = any(h.passage.source == f"{source_lang}:{q.paragraph_id}" for h in hits
+                                if h.via != "context")
                 rows.append({
-                    "direction": f"{qlang}→{clang}", "article": q.paragraph_id.rsplit("#", 1)[0], "id": q.id,
+                    "direction": "ARCD ar→ar" if clang == "arcd" else f"{qlang}→{clang}",
+                    "article": ("arcd:" if clang == "arcd" else "xquad:") + q.paragraph_id.rsplit("#", 1)[0], "id": q.id,
                     "removed": removed, "retrieved": retrieved,
                     "x": choice.signals.vector() if choice else None, "cross": bool(choice and choice.signals.cross),
                 })
@@ -118,6 +129,7 @@ def main() -> int:
     ap.add_argument("--answer-rate", type=float, default=0.9,
                     help="share of answerable questions (gold retrieved) the threshold keeps answering")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--no-arcd", action="store_true", help="fit on XQuAD only (default: XQuAD and ARCD's training split)")
     ap.add_argument("--out", type=Path, default=ROOT / "qa" / "data" / "abstention.json")
     ap.add_argument("--rows", type=Path, help="cache of the collected signals (JSON), reused when present")
     args = ap.parse_args()
@@ -127,7 +139,7 @@ def main() -> int:
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:
-        rows = collect(args.bench, args.limit, args.seed)
+        rows = collect(args.bench, args.limit, args.seed, not args.no_arcd)
         if args.rows:
             args.rows.write_text(json.dumps(rows), encoding="utf-8")
     articles = sorted({r["article"] for r in rows})
@@ -143,7 +155,8 @@ def main() -> int:
     held_out = figures(rows, answered)
     final = fit(rows, args.answer_rate, args.l2)
     in_sample = figures(rows, {i: final.decide_vector(r["x"], r["cross"]) for i, r in enumerate(rows)})
-    meta = {"fitted_on": "XQuAD ar/en (../shared/bench), gold paragraph present vs removed",
+    meta = {"fitted_on": "XQuAD ar/en" + ("" if args.no_arcd else " and ARCD train (ar)")
+            + " (../shared/bench), gold paragraph present vs removed",
             "command": "python bench/fit_abstention.py " + " ".join(sys.argv[1:]),
             "questions_per_direction": args.limit, "folds": args.folds, "seed": args.seed,
             "answer_rate": args.answer_rate, "held_out": held_out}

@@ -3,8 +3,9 @@
 One cosine cannot tell "the answer is in this long sentence" from "this sentence is merely on the
 same topic". The decision combines what a careful reader would check (``Signals``): how similar
 the best sentence is to the question (and how far it stands above the other sentences), how many of
-the question's content words the evidence passage holds — and whether its key terms (numbers,
-names) are there at all —, how strongly BM25 matched, whether the dense and BM25 rankings agree on
+the question's content words the evidence passage and sentence hold (close Arabic derivations
+count) — and whether its key terms (numbers, names) are there at all —, how the evidence passage
+ranks for BM25, whether the dense and BM25 rankings agree on
 the top passage, and whether an answer of the question's type (a date for "when", a number for
 "how many") is present. A logistic model per case (question and evidence in the same language, or
 across languages) turns them into the probability that the evidence answers the question.
@@ -26,7 +27,7 @@ from typing import Sequence
 from index.types import Hit
 from qa.errors import BayyinaError
 from qa.readers.spans import key_terms, term_keys
-from sources.text import tokenize
+from sources.text import soft_overlap, tokenize
 
 FORMAT_VERSION = 1
 FEATURES = ("dense", "dense_gap", "coverage", "sentence_coverage", "key_missing", "bm25", "agree", "top_dense",
@@ -42,7 +43,7 @@ class Signals:
     coverage: float = 0.0       # share of the question's content words in the evidence passage
     sentence_coverage: float = 0.0  # … and in the evidence sentence itself
     key_missing: float = 0.0    # share of the question's numbers and names missing from it
-    bm25: float = 0.0           # log(1 + best BM25 score among the retrieved passages)
+    bm25: float = 0.0           # the evidence passage's BM25 score over the best retrieved one's
     agree: float = 0.0          # 1 when dense and BM25 rank the same passage first
     top_dense: float = 0.0      # the best passage-level cosine among the retrieved passages
     type_missing: float = 0.0   # 1 when a date/number question finds no date/number in the evidence
@@ -61,13 +62,18 @@ def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_pass
     among ``hits``."""
     q = set(tokenize(search_query or question, stem=True, stopwords=True))
     passage_tokens = set(tokenize(evidence_passage, stem=True, stopwords=True))
-    coverage = len(q & passage_tokens) / len(q) if q else 0.0
+    coverage = soft_overlap(q, passage_tokens) / len(q) if q else 0.0
     sentence_tokens = set(tokenize(evidence_sentence or evidence_passage, stem=True, stopwords=True))
-    sentence_coverage = len(q & sentence_tokens) / len(q) if q else 0.0
-    keys = key_terms(question)
+    sentence_coverage = soft_overlap(q, sentence_tokens) / len(q) if q else 0.0
+    # Across languages only digits can be looked for (a name is spelt in the other script).
+    keys = {k for k in key_terms(question) if not cross or k.isdigit()}
     missing = len(keys - term_keys(evidence_passage)) / len(keys) if keys else 0.0
     retrieved = [h for h in hits if h.via != "context"]
-    bm25 = max((h.bm25_score or 0.0 for h in retrieved), default=0.0)
+    # BM25 scores grow with the corpus (IDF): only the evidence passage's share of the best one
+    # is comparable between a 20-passage chapter and a million-passage library.
+    best_bm25 = max((h.bm25_score or 0.0 for h in retrieved), default=0.0)
+    own = max((h.bm25_score or 0.0 for h in hits if h.passage.text == evidence_passage), default=0.0)
+    bm25 = own / best_bm25 if best_bm25 > 0 else 0.0
     with_dense = [h for h in retrieved if h.dense_score is not None]
     with_bm25 = [h for h in retrieved if h.bm25_score is not None]
     agree = float(bool(with_dense and with_bm25) and
@@ -75,7 +81,7 @@ def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_pass
                   == max(with_bm25, key=lambda h: h.bm25_score).passage.id)
     top_dense = max((h.dense_score for h in with_dense), default=0.0)
     return Signals(dense=dense, dense_gap=dense - dense_mean, coverage=coverage, sentence_coverage=sentence_coverage,
-                   key_missing=missing, bm25=math.log1p(max(bm25, 0.0)), agree=agree, top_dense=top_dense,
+                   key_missing=missing, bm25=bm25, agree=agree, top_dense=top_dense,
                    type_missing=float(typed and not typed_found), cross=cross)
 
 

@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-NORMALISER_VERSION = 1
+NORMALISER_VERSION = 2   # 2: Arabic stop words matched after normalisation (على, متى, التي…)
 
 Language = Literal["ar", "en", "mixed", "unknown"]
 
@@ -46,6 +46,11 @@ _AR_STOPWORDS = frozenset(
     "في من على الى الي عن مع ما ماذا متى اين كيف كم هل هو هي هم هن انا نحن انت ذلك تلك هذا هذه "
     "التي الذي الذين او ام ثم لم لن قد كان كانت يكون تكون و ف ب ل ك ان لا بين كل بعد قبل عند".split()
 )
+
+
+def _normalised_stopwords() -> frozenset[str]:
+    # The list is written as Arabic is spelt; tokens are compared after normalisation (على → علي).
+    return frozenset(normalize(w) for w in _AR_STOPWORDS) | _AR_STOPWORDS
 
 
 def normalize(text: str) -> str:
@@ -88,6 +93,9 @@ def strip_arabic_prefix(word: str) -> str:
     return word
 
 
+_AR_STOPWORDS_NORMALISED = _normalised_stopwords()
+
+
 @lru_cache(maxsize=1)
 def _english_stemmer():
     try:
@@ -110,7 +118,7 @@ def tokenize(text: str, *, stem: bool = False, stopwords: bool = False) -> list[
     out: list[str] = []
     latin: list[int] = []
     for word in words(text):
-        if stopwords and (word in _EN_STOPWORDS or word in _AR_STOPWORDS):
+        if stopwords and (word in _EN_STOPWORDS or word in _AR_STOPWORDS_NORMALISED):
             continue
         if is_arabic_word(word):
             word = strip_arabic_prefix(word)
@@ -122,3 +130,37 @@ def tokenize(text: str, *, stem: bool = False, stopwords: bool = False) -> list[
         for i, s in zip(latin, stemmed):
             out[i] = s
     return out
+
+
+def soft_overlap(query_tokens: set[str], text_tokens: set[str]) -> int:
+    """How many of ``query_tokens`` occur in ``text_tokens``, Arabic words also matching their
+    close derivations (one letter more or less, or up to two letters of suffix: صدر/صدور,
+    قرار/قرارا, انتهت/انتهاء) — both sides as ``tokenize`` makes them."""
+    found = 0
+    for q in query_tokens:
+        if q in text_tokens:
+            found += 1
+        elif is_arabic_word(q) and len(q) >= 3 and any(
+                _near_arabic(form, t) for form in _conjunction_forms(q) for t in text_tokens):
+            found += 1
+    return found
+
+
+def _near_arabic(a: str, b: str) -> bool:
+    if not b or a[0] != b[0] or abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 3:
+        return False
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if long_.startswith(short[:-1] if len(short) > 3 else short) and len(long_) - len(short) <= 2:
+        return True
+    if len(a) == len(b):  # one substituted letter, not the first
+        return sum(x != y for x, y in zip(a, b)) == 1 and len(a) >= 4
+    if len(long_) - len(short) == 1:  # one inserted letter
+        return any(long_[:i] + long_[i + 1:] == short for i in range(1, len(long_)))
+    return False
+
+
+def _conjunction_forms(word: str) -> tuple[str, ...]:
+    """``word`` and, when it starts with a conjunction or preposition (و ف ب ل ك), the rest."""
+    if len(word) > 3 and word[0] in "وفبلك":
+        return (word, strip_arabic_prefix(word[1:]))
+    return (word,)

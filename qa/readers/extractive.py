@@ -28,7 +28,7 @@ from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.spans import (clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
                               short_span, span_near_question, typed_spans, windows)
 from sources.chunking import sentences
-from sources.text import detect_language, tokenize
+from sources.text import detect_language, soft_overlap, tokenize
 
 _LANG_NAMES = {"ar": {"ar": "العربية", "en": "الإنجليزية"}, "en": {"ar": "Arabic", "en": "English"}}
 _NEAR = 8  # a typed span this many tokens from a question word is chosen lexically
@@ -79,7 +79,7 @@ class Choice:
 def _lexical(qtokens: set[str], text: str) -> float:
     if not qtokens:
         return 0.0
-    return len(qtokens & set(tokenize(text, stem=True, stopwords=True))) / len(qtokens)
+    return soft_overlap(qtokens, set(tokenize(text, stem=True, stopwords=True))) / len(qtokens)
 
 
 def language_note(source_lang: str, asker_lang: str) -> str:

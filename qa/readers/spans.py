@@ -45,7 +45,7 @@ _WORD_NUMBERS = set(("one two three four five six seven eight nine ten eleven tw
                      "عشرين ثلاثين اربعين خمسين مائه مئه الف مليون مليار").split())
 _STOP_EDGE = set(("the a an of in on at to for by and or with from as is was were are be been its their his her "
                   "في من علي الي عن مع و او ثم ب ل ك قد كان كانت هو هي هذا هذه ذلك التي الذي ان").split())
-_TOKEN = re.compile(r"[^\s،,.;؛:!?؟()\[\]«»\"'“”]+")
+_TOKEN = re.compile(r"[^\s،,.;؛:!?؟()\[\]«»\"'“”*`]+")
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,38 @@ def test_reader_options_are_read(tmp_path):
     assert config.reader_options == {"model": "local", "base_url": "http://127.0.0.1:8000/v1", "passages": 2,
                                       "timeout": 30}
     assert config.to_dict()["reader_options"]["passages"] == 2
+
+
+def _squad_file(tmp_path, name, articles):
+    import json
+
+    f = tmp_path / name
+    f.write_text(json.dumps({"data": [{"title": t, "paragraphs": [{"context": c, "qas": [
+        {"id": f"{t}{i}", "question": "q?", "answers": [{"text": c.split()[0], "answer_start": 0}]}]}]}
+        for i, (t, c) in enumerate(articles)]}, ensure_ascii=False), encoding="utf-8")
+    return f
+
+
+def test_repeated_titles_get_unique_paragraph_ids(tmp_path):
+    from eval.datasets import load_squad
+
+    f = _squad_file(tmp_path, "arcd.json", [("القاهرة", "القاهرة عاصمة مصر وأكبر مدنها."),
+                                       ("القاهرة", "تأسست القاهرة في القرن العاشر."),
+                                       ("دمشق", "دمشق من أقدم المدن المأهولة.")])
+    d = load_squad(f)
+    ids = [p.id for p in d.paragraphs]
+    assert len(set(ids)) == 3 and ids[0] == "القاهرة#0" and ids[1] == "القاهرة (2)#0"
+    assert len({doc.source for doc in d.documents()}) == 3
+    assert [q.paragraph_id for q in d.questions] == ids
+
+
+@pytest.mark.parametrize("name, contexts, lang", [
+    ("arcd.json", ["القاهرة عاصمة مصر وأكبر مدنها.", "دمشق من أقدم المدن."], "ar"),
+    ("squad-dev.json", ["Cairo is the capital of Egypt.", "Damascus is one of the oldest cities."], "en"),
+    ("xquad.ar.json", ["Cairo is the capital of Egypt."], "ar"),     # the file name, when it says, wins
+])
+def test_dataset_language_from_the_name_or_the_text(tmp_path, name, contexts, lang):
+    from eval.datasets import load_squad
+
+    f = _squad_file(tmp_path, name, [(f"t{i}", c) for i, c in enumerate(contexts)])
+    assert load_squad(f).language == lang

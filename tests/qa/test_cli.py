@@ -102,6 +102,8 @@ def test_ask_json_and_history(tmp_path, docs, fake_models, capsys):
     hist.write_text(json.dumps([["Which resolution was adopted in 1990?", data["answer"]]]))
     code, out, _ = run(capsys, "ask", "When?", "--index", idx, "--history", str(hist), "--json")
     assert code == 0 and json.loads(out)["question"] == "When?"
+    code, out, _ = run(capsys, "ask", "ما القرار الذي صدر عام 1990؟", "--index", idx, "--json")
+    assert code == 0 and "\\u0" not in out and json.loads(out)["question"] in out   # Arabic as UTF-8 text
     hist.write_text("{not json")
     code, _, err = run(capsys, "ask", "When?", "--index", idx, "--history", str(hist))
     assert code == 2 and "not valid JSON" in err

@@ -52,3 +52,32 @@ def test_unanswerable_questions_abstain(bot, question, lang):
     assert a.abstained and a.text == {"ar": "لا تتضمن المصادر إجابة عن هذا السؤال.",
                                       "en": "The sources don't answer this question."}[lang]
     assert a.hits and not a.citations
+
+
+CORPUS = qa.bundled_corpus_path().read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("question, short", [
+    ("متى انتهت العمليات العسكرية ضد العراق؟", "27 فبراير 1991"),
+    ("When did the military operations against Iraq end?", "27 فبراير 1991"),
+    ("متى صدر القرار 678؟", "29 نوفمبر 1990"),
+    ("كم قرارا اتخذ مجلس الأمن إبان أزمة الكويت؟", "12"),
+    ("ما الفئة الخامسة من التهديدات؟", "الإرهاب"),
+])
+def test_the_short_answer_and_its_exact_span_in_the_source(bot, question, short):
+    """The questions that used to be abstained on (or answered with a whole passage) now get the
+    short answer, and the citation's answer span is exactly those words in the source."""
+    a = bot.ask(question)
+    assert not a.abstained and a.short == short, (a.text, a.short)
+    c = a.citations[0]
+    assert CORPUS[c.answer_start:c.answer_end] == short == c.answer_text
+    assert c.start <= c.answer_start and c.answer_end <= c.end and len(c.quote.split()) <= 40
+    assert a.text.startswith(short) and a.support in ("strong", "partial")
+    _check_citations(a)
+
+
+def test_a_short_complete_question_after_an_unrelated_turn_is_not_condensed(bot):
+    a = bot.ask("What is human security?", history=[(EN_Q, "678 [1]")])
+    assert a.search_query == "What is human security?"
+    fresh = bot.ask("What is human security?")
+    assert [c.quote for c in a.citations] == [c.quote for c in fresh.citations]

@@ -59,3 +59,13 @@ def test_tokenize_drops_arabic_stopwords_only_when_asked():
 
 def test_words_keep_digits_and_drop_punctuation():
     assert words("القرار ٦٧٨، (1990)!") == ["القرار", "678", "1990"]
+
+
+def test_soft_overlap_matches_close_arabic_derivations_only():
+    from sources.text import soft_overlap
+
+    q = set(tokenize("متى صدر القرار وانتهت الحرب"))
+    t = set(tokenize("منذ صدور هذا القرار وحتى انتهاء الحرب"))
+    assert soft_overlap(q, t) == 4
+    assert soft_overlap(set(tokenize("الكويت")), set(tokenize("الكونغو"))) == 0
+    assert soft_overlap({"war"}, {"wars"}) == 0        # English goes through the stemmer instead

@@ -218,7 +218,7 @@ class ExtractiveReader:
         # The quote: the whole sentence, or in a long one the clauses that answer.
         qs, qe = 0, len(best.text)
         if len(best.text.split()) > self.max_quote_words:
-            qs, qe = self._quote_window(best.text, query, span, query_vector())
+            qs, qe = self.quote_window(best.text, query, span, query_vector())
         quote = display_text(best.text[qs:qe])
         if qs > 0:
             quote = "… " + quote
@@ -243,8 +243,8 @@ class ExtractiveReader:
         return Choice(tuple(chosen), (best.start + qs, best.start + qe), answer_span, short, quote,
                       float(dense[order[0]]), best_lang, sig)
 
-    def _quote_window(self, sentence: str, query: str, span: tuple[int, int] | None, qvec: np.ndarray
-                      ) -> tuple[int, int]:
+    def quote_window(self, sentence: str, query: str, span: tuple[int, int] | None, qvec: np.ndarray
+                     ) -> tuple[int, int]:
         """The words to quote from a long sentence: the clause most like the question (holding
         the short answer when there is one), widened to ``max_quote_words`` — to the right first,
         where an answer usually follows the words that match the question."""

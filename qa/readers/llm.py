@@ -148,9 +148,18 @@ class LLMReader:
         if self.selector is not None:
             cands = self.selector.candidates(hits)
             if cands:
-                scores, _ = self.selector.score(question, search_query or question, cands)
+                query = search_query or question
+                scores, _ = self.selector.score(question, query, cands)
                 top = [cands[int(i)] for i in np.argsort(-scores, kind="stable")[: self.sentences]]
-                return [(c.n - 1, c.start, c.end, display_text(c.text)) for c in top]
+                out, qvec = [], None
+                for c in top:
+                    s, e = 0, len(c.text)
+                    if len(c.text.split()) > self.selector.max_quote_words:   # a long sentence: its best clauses
+                        if qvec is None:
+                            qvec = self.selector.embedder.embed_queries([query])[0]
+                        s, e = self.selector.quote_window(c.text, query, None, qvec)
+                    out.append((c.n - 1, c.start + s, c.start + e, display_text(c.text[s:e])))
+                return out
         return [(i, hits[i].passage.start, hits[i].passage.end, hits[i].passage.text) for i in self._shown(hits)]
 
     def stream(self, question: str, hits: Sequence[Hit], *, lang: str, search_query: str) -> Iterator[ReadingChunk]:

@@ -242,10 +242,10 @@ def _add_reader_opts(p: argparse.ArgumentParser) -> None:
                    help="openai: the server's API root, e.g. http://127.0.0.1:8000/v1 (or $BAYYINA_BASE_URL); "
                         "the key comes from $BAYYINA_API_KEY or $OPENAI_API_KEY")
     g.add_argument("--threads", type=int, default=None, help="llm: CPU threads (default: all cores)")
-    g.add_argument("--passages", type=int, default=3,
-                   help="llm/openai with --sentences 0: top passages the model reads (default 3)")
-    g.add_argument("--sentences", type=int, default=6,
-                   help="llm/openai: best evidence sentences the model reads (default 6; 0: whole passages)")
+    g.add_argument("--passages", type=int, default=3, help="llm/openai: top passages the model reads (default 3)")
+    g.add_argument("--sentences", type=int, default=0,
+                   help="llm/openai: read this many best evidence sentences instead of whole passages (default 0: "
+                        "passages)")
     g.add_argument("--timeout", type=float, default=60.0, help="openai: seconds to wait for the server (default 60)")
 
 

@@ -19,8 +19,9 @@ class ReaderOptions:
     ``model``: for ``llm`` a bundled model name or a ``.gguf`` path (default: the bundled one);
     for ``openai`` the model name the server serves. ``base_url``: the server's OpenAI-compatible
     root (``…/v1``; default ``$BAYYINA_BASE_URL``). ``threads``: CPU threads of the local runtime.
-    ``sentences``: how many of the best-scored evidence sentences the model reads (0: whole
-    passages instead — ``passages`` of them). ``gate``: abstain first by the extractive
+    ``sentences``: read that many of the extractive reader's best evidence sentences instead of
+    ``passages`` whole passages (0, the default: passages — on the bundled-corpus question set the
+    sentences were both less accurate and no shorter a prompt; README, Benchmarks). ``gate``: abstain first by the extractive
     reader's calibrated decision (``qa.abstention``), asking the model only when it answers."""
 
     model: str | None = None
@@ -28,7 +29,7 @@ class ReaderOptions:
     api_key: str | None = None
     threads: int | None = None
     passages: int = 3
-    sentences: int = 6
+    sentences: int = 0
     max_tokens: int = 96
     gate: bool = True
     timeout: float = 60.0

@@ -24,9 +24,10 @@ from qa import prompts
 from qa.citations import markers, strip_markers
 from qa.llm.base import ChatModel, Generation
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
+from qa.readers.extractive import language_note
 from qa.readers.spans import display_text, snap
 from sources.chunking import sentences
-from sources.text import normalize, tokenize
+from sources.text import detect_language, normalize, tokenize
 
 if TYPE_CHECKING:
     from qa.readers.extractive import ExtractiveReader
@@ -234,7 +235,12 @@ class LLMReader:
                     answer = display_text(p.text[a0:a1])   # the source's exact words
         confidence = scores[chosen] if check != "unchecked" else 0.5
         short = answer if len(answer.split()) <= 8 else ""
-        return Reading(text=f"{answer} [{hit_i + 1}]", short=short, confidence=confidence,
+        text = f"{answer} [{hit_i + 1}]"
+        written_in = detect_language(answer, threshold=0.5)
+        if written_in in ("ar", "en") and written_in != lang and written_in == p.lang:
+            # The model kept the source's words instead of translating: say so, as a quote would.
+            text += "\n" + language_note(written_in, lang)
+        return Reading(text=text, short=short, confidence=confidence,
                        evidence=(evidence,) if evidence else (), check=check)
 
 

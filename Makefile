@@ -72,6 +72,9 @@ bench: model llm-model
 	$(PY) bench/embed_threads.py
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm_runtimes.py
+	$(PY) bench/fit_abstention.py --out reports/abstention.json
+	$(VENV)/bin/bayyina eval run bench/configs/bundled.toml --out reports/bundled
+	$(VENV)/bin/bayyina eval run bench/configs/bundled-llm.toml --out reports/bundled-llm
 	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad
 	$(VENV)/bin/bayyina eval run bench/configs/xquad-llm.toml --out reports/xquad-llm
 	$(VENV)/bin/bayyina eval run bench/configs/xquad-llm-nogate.toml --out reports/xquad-llm-nogate

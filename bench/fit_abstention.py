@@ -160,6 +160,7 @@ def main() -> int:
             "command": "python bench/fit_abstention.py " + " ".join(sys.argv[1:]),
             "questions_per_direction": args.limit, "folds": args.folds, "seed": args.seed,
             "answer_rate": args.answer_rate, "held_out": held_out}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(final.to_dict(**meta), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"features": list(FEATURES), "held_out (cross-validated by article)": held_out,
                       "in_sample": in_sample}, ensure_ascii=False, indent=1))

@@ -150,6 +150,8 @@ def _near_arabic(a: str, b: str) -> bool:
     if not b or a[0] != b[0] or abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 3:
         return False
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if short.endswith("ه") and long_ == short[:-1] + "ات":   # feminine plural: فئة/فئات, قرارة/قرارات
+        return True
     if long_.startswith(short[:-1] if len(short) > 3 else short) and len(long_) - len(short) <= 2:
         return True
     if len(a) == len(b):  # one substituted letter, not the first

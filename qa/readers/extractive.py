@@ -43,6 +43,12 @@ class _Candidate:
     source: str
     rank: int        # retrieval rank of the hit (a context passage shares its retrieved neighbour's)
     list_number: int | None = None   # its number when it is an item of a numbered list
+    lead_in: str = ""                # … and the line that introduces that list ("…على ست فئات، هي:")
+
+    @property
+    def meaning(self) -> str:
+        """What the sentence says: a list item is read with its list's lead-in."""
+        return f"{self.lead_in} {self.text}" if self.lead_in else self.text
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,9 @@ class ExtractiveReader:
                                    and not _is_list_item(p.text, s)):
                     continue  # too short to answer (a numbered list item may be short)
                 seen.add(key)
-                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank, list_number(p.text, s)))
+                number = list_number(p.text, s)
+                out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank, number,
+                                      _lead_in(hits, p.source, p.start + s) if number is not None else ""))
         return out
 
     def score(self, question: str, search_query: str, candidates: Sequence[_Candidate]
@@ -155,12 +163,13 @@ class ExtractiveReader:
         search_query = search_query or question
         queries = [search_query] if search_query == question else [search_query, question]
         qv = self.embedder.embed_queries(queries)
-        sv = self._embed([c.text for c in candidates])
+        sv = self._embed([c.meaning for c in candidates])
         dense = (sv @ qv.T).mean(axis=1)
         w = self.weights
         own = set(tokenize(question, stem=True, stopwords=True))
         joint = set(tokenize(search_query, stem=True, stopwords=True))
-        lex = np.array([0.7 * _lexical(own, c.text) + 0.3 * _lexical(joint, c.text) for c in candidates], np.float32)
+        lex = np.array([0.7 * _lexical(own, c.meaning) + 0.3 * _lexical(joint, c.meaning) for c in candidates],
+                       np.float32)
         rank = np.array([1.0 / max(c.rank, 1) for c in candidates], np.float32)
         qtype = question_type(question)
         typed = np.zeros(len(candidates), np.float32)
@@ -239,7 +248,7 @@ class ExtractiveReader:
         sig = signals(question, query, hits, hits[best.n - 1].passage.text, dense=float(dense[order[0]]),
                       dense_mean=float(dense.mean()), typed=qtype in ("date", "number"), typed_found=bool(typed),
                       cross=best_lang in ("ar", "en") and query_lang in ("ar", "en") and best_lang != query_lang,
-                      evidence_sentence=best.text)
+                      evidence_sentence=best.meaning)
         return Choice(tuple(chosen), (best.start + qs, best.start + qe), answer_span, short, quote,
                       float(dense[order[0]]), best_lang, sig)
 
@@ -302,3 +311,20 @@ def _is_list_item(text: str, start: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     prefix = text[line_start:start].strip()
     return bool(prefix) and (prefix.rstrip(".)").isdigit() or prefix in ("-", "*", "+", "•"))
+
+
+def _lead_in(hits: Sequence[Hit], source: str, start: int, reach: int = 600) -> str:
+    """The line introducing the numbered list an item at ``start`` belongs to: the nearest line
+    before it, within ``reach`` characters, that ends with a colon (in any shown passage of the
+    same document)."""
+    best, best_start = "", -1
+    for h in hits:
+        p = h.passage
+        if p.source != source or p.start >= start or p.end < start - reach:
+            continue
+        for s, e in sentences(p.text):
+            a = p.start + s
+            line = p.text[s:e].strip()
+            if a < start and a >= start - reach and line.endswith((":", "：")) and a > best_start:
+                best, best_start = line, a
+    return best

@@ -69,3 +69,4 @@ def test_soft_overlap_matches_close_arabic_derivations_only():
     assert soft_overlap(q, t) == 4
     assert soft_overlap(set(tokenize("الكويت")), set(tokenize("الكونغو"))) == 0
     assert soft_overlap({"war"}, {"wars"}) == 0        # English goes through the stemmer instead
+    assert soft_overlap(set(tokenize("الفئة")), set(tokenize("ست فئات"))) == 1     # a feminine plural

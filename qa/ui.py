@@ -48,6 +48,7 @@ CSS = """
 .bayyina-msg[dir=rtl], .bayyina-src[dir=rtl] { text-align: right; }
 #question textarea { unicode-bidi: plaintext; text-align: start; }
 .bayyina-src mark { background: #ffe58a; padding: 0 2px; }
+.bayyina-src mark.answer { background: #ffb84d; font-weight: 700; padding: 0 1px; }
 .bayyina-src li { margin-bottom: 0.8em; }
 a.cite { text-decoration: none; font-weight: 600; }
 """
@@ -59,10 +60,15 @@ def _dir(text: str) -> str:
     return "rtl" if detect_language(text, threshold=0.5) == "ar" else "ltr"
 
 
-def message_html(text: str, lang: str | None = None) -> str:
-    """A chat message with its own direction; ``[n]`` markers become links to the sources panel."""
+def message_html(text: str, lang: str | None = None, short: str = "") -> str:
+    """A chat message with its own direction; ``[n]`` markers become links to the sources panel;
+    the short answer the text leads with is bold."""
     direction = "rtl" if (lang or detect_language(text, threshold=0.5)) == "ar" else "ltr"
-    body = html.escape(text).replace("\n", "<br>")
+    if short and text.startswith(short):
+        body = f'<strong class="short">{html.escape(short)}</strong>' + html.escape(text[len(short):])
+    else:
+        body = html.escape(text)
+    body = body.replace("\n", "<br>")
     body = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
     return f'<div class="bayyina-msg" dir="{direction}" lang="{"ar" if direction == "rtl" else "en"}">{body}</div>'
 
@@ -85,8 +91,13 @@ def sources_html(answer: Answer | None, ui_lang: str = "en") -> str:
         if hit is not None:
             p = hit.passage
             a, b = c.start - p.start, c.end - p.start
-            body = (html.escape(p.text[:a]) + "<mark>" + html.escape(p.text[a:b]) + "</mark>" +
-                    html.escape(p.text[b:]))
+            if c.answer_start is not None and c.answer_end is not None:   # the answer itself, inside the quote
+                x, y = c.answer_start - p.start, c.answer_end - p.start
+                quoted = (html.escape(p.text[a:x]) + '<mark class="answer">' + html.escape(p.text[x:y]) + "</mark>"
+                          + html.escape(p.text[y:b]))
+            else:
+                quoted = html.escape(p.text[a:b])
+            body = html.escape(p.text[:a]) + "<mark>" + quoted + "</mark>" + html.escape(p.text[b:])
         else:
             body = "<mark>" + html.escape(c.quote) + "</mark>"
         page = f" · p. {c.page}" if c.page else ""
@@ -205,7 +216,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             text = answer.text  # authoritative: markers renumbered, or an abstention
             if answer.check == "unsupported":
                 text += "\n⚠ " + unverified_note(answer.lang)
-            messages[-1] = {"role": "assistant", "content": message_html(text, answer.lang)}
+            messages[-1] = {"role": "assistant", "content": message_html(text, answer.lang, answer.short)}
             turns = turns + [[q, answer.text]]
             yield messages, sources_html(answer, lang), turns, ""
 

@@ -148,3 +148,19 @@ def test_a_bad_key_is_a_clear_error(small_index, server):
     chat = qa.OpenAIChat(server, "bayyina-local", api_key="wrong-key", timeout=30, retries=0)
     with pytest.raises(qa.LLMError, match="refused the API key .HTTP 401.*BAYYINA_API_KEY"):
         list(chat.stream([qa.Message("user", "hi")], max_tokens=4))
+
+
+@needs_llm
+def test_local_model_on_the_bundled_chapter_gives_the_exact_span(real_embedder, model_path):
+    """The question that used to be abstained on: answered, snapped to the source's words, the
+    answer span highlighted in the citation; and the model is loaded before the first question."""
+    bot = qa.Assistant(qa.default_index(real_embedder), qa.make_reader(
+        "llm", real_embedder, options=qa.ReaderOptions(model=str(model_path), threads=2)))
+    bot.warm_up()
+    answer = bot.ask("متى انتهت العمليات العسكرية ضد العراق؟")
+    assert not answer.abstained and "27 فبراير 1991" in answer.text, answer.text
+    c = answer.citations[0]
+    corpus = qa.bundled_corpus_path().read_text(encoding="utf-8")
+    assert c.answer_text and corpus[c.answer_start:c.answer_end] == c.answer_text and "1991" in c.answer_text
+    off_topic = bot.ask("How do I bake sourdough bread?")
+    assert off_topic.abstained and off_topic.generated_tokens == 0    # the gate decided; the model was not asked

@@ -58,6 +58,15 @@ def test_sources_panel_highlights_the_quote(fake_embedder, bilingual_docs):
     bot = qa.Assistant(index, FakeReader(f"678 [{n}]", evidence=(Evidence(n, start, start + 14),)))
     panel = sources_html(bot.ask("resolution 678"))
     assert '<li id="src-1">' in panel and "<mark>resolution 678</mark>" in panel and "un.en.txt" in panel
+    # The answer's own words are marked inside the supporting quote.
+    a0 = start + len("resolution ")
+    bot = qa.Assistant(index, FakeReader(f"678 — «resolution 678» [{n}]",
+                                         evidence=(Evidence(n, start, start + 14, a0, a0 + 3),)))
+    answer = bot.ask("resolution 678")
+    panel = sources_html(answer)
+    assert '<mark>resolution <mark class="answer">678</mark></mark>' in panel
+    assert message_html(answer.text, "en", answer.short).startswith('<div class="bayyina-msg" dir="ltr" lang="en">'
+                                                                   '<strong class="short">678</strong> — ')
 
 
 @pytest.fixture(scope="module")

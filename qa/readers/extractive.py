@@ -183,8 +183,9 @@ class ExtractiveReader:
                     near[i] = 1.0 / (1.0 + distance)
         wanted = ordinal(question)
         listed = np.array([wanted is not None and c.list_number == wanted for c in candidates], np.float32)
-        return (w.dense * dense + w.lexical * lex + w.rank * rank + w.answer_type * typed + w.answer_near * near
-                + w.list_position * listed), dense
+        score = (w.dense * dense + w.lexical * lex + w.rank * rank + w.answer_type * typed + w.answer_near * near
+                 + w.list_position * listed)
+        return score, dense
 
     def choose(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
         """Find the answer's words (no decision yet): ``None`` when there is nothing to quote."""
@@ -286,7 +287,9 @@ class ExtractiveReader:
         best = choice.chosen[0]
         quotes = [f"«{choice.quote}» [{best.n}]"] + [f"«{display_text(c.text)}» [{c.n}]" for c in choice.chosen[1:]]
         text = " ".join(quotes)
-        if choice.short and choice.short != choice.quote:
+        if choice.short == choice.quote:   # the whole quote is the answer (a list item): say it once
+            text = " ".join([f"{choice.short} [{best.n}]"] + quotes[1:])
+        elif choice.short:
             text = f"{choice.short} — {text}"
         note = language_note(choice.source_lang, lang)
         if note:

@@ -223,7 +223,8 @@ class LLMReader:
         hit_i, start, end, _ = shown[chosen]
         p = hits[hit_i].passage
         if (start, end) == (p.start, p.end):
-            evidence = _evidence(hits[hit_i], answer, question, hit_i + 1)
+            # The supporting sentence, or the whole passage when it is one sentence.
+            evidence = _evidence(hits[hit_i], answer, question, hit_i + 1) or Evidence(hit_i + 1, p.start, p.end)
         else:
             evidence = Evidence(n=hit_i + 1, start=start, end=end)
         if evidence is not None:

@@ -6,6 +6,7 @@ The public API. ``import qa`` is light: models, FAISS and BM25 load only when us
 from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder, cache_dir
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, Hit, IndexInfo, SourceInfo
+from qa.abstention import AbstentionModel, Decision, Signals
 from qa.assistant import Assistant, QuestionError
 from qa.llm.base import ChatModel, Generation, LLMError, Message
 from qa.llm.mistral import MistralRsChat
@@ -33,6 +34,7 @@ from sources.types import Document, Passage
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbstentionModel", "Decision", "Signals",
     "Answer", "AnswerChunk", "Assistant", "Citation", "Evidence", "ExtractiveReader", "QuestionError", "READERS",
     "Reader", "Reading", "ReadingChunk", "Timings", "Turn",
     "ChatModel", "DEFAULT_LOCAL_MODEL", "Generation", "LLMError", "LLMReader", "LOCAL_MODELS", "LangChainChat",

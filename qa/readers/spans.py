@@ -86,7 +86,9 @@ def _tokens(text: str) -> list[_Tok]:
 
 
 def _is_number(tok: _Tok) -> bool:
-    return bool(re.fullmatch(_NUM, normalize(tok.raw))) or tok.key in _WORD_NUMBERS
+    key = tok.key.lower()
+    return (bool(re.fullmatch(_NUM, normalize(tok.raw))) or key in _WORD_NUMBERS
+            or ("-" in key and all(part in _WORD_NUMBERS for part in key.split("-"))))   # forty-one
 
 
 _DECADE = re.compile(r"(?:1\d|20)\d0s|(?:ال)?(?:عشرين|ثلاثين|اربعين|خمسين|ستين|سبعين|ثمانين|تسعين)يات|"

@@ -54,6 +54,11 @@ def test_dates_in_a_long_arabic_sentence_and_the_one_the_question_asks_for():
     assert [_text("بلغ عدد الأعضاء ٥١ دولة.", s) for s in typed_spans("بلغ عدد الأعضاء ٥١ دولة.", "number")] == ["٥١"]
 
 
+def test_numbers_written_as_words():
+    s = "He kept the lamp burning for forty-one years."
+    assert [_text(s, x) for x in typed_spans(s, "number")] == ["forty-one"]
+
+
 def test_markdown_never_reaches_a_quote_or_short_answer():
     for raw, clean in [("# The Aral Sea", "The Aral Sea"), ("## **Kok-Aral** dam", "**Kok-Aral** dam"),
                        ("5. الإرهاب", "الإرهاب"), ("- item one", "item one"), ("> quoted line.", "quoted line"),

@@ -63,8 +63,8 @@ class MistralRsChat:
         return self._runner
 
     def warm_up(self, prefixes: Sequence[Message] = ()) -> None:
-        """Load the model now (not on the first question) and run each prefix message once, so the
-        prefix cache holds the constant system prompts."""
+        """Load the model now (not on the first question) and run each prefix message once, which
+        mistral.rs' prefix cache may reuse for the constant system prompts (not measured apart)."""
         with self._lock:
             self._load()
         for message in prefixes:

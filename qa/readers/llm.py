@@ -104,7 +104,8 @@ class LLMReader:
         decision): when it abstains the model is not asked — a small model rarely says "not in
         the passages" on its own (README, Benchmarks). Its confidence becomes the answer's.
         ``selector``: an extractive reader whose best-scored ``sentences`` the model is shown
-        (numbered) instead of ``passages`` whole passages — a much shorter prompt."""
+        (numbered) instead of ``passages`` whole passages (measured on the bundled set: no shorter,
+        and less accurate — README, Benchmarks — so the named readers leave it off by default)."""
         if passages < 1 or sentences < 1:
             raise ValueError(f"passages={passages} and sentences={sentences} must be at least 1.")
         self.chat = chat
@@ -117,8 +118,8 @@ class LLMReader:
         self.name = name
 
     def warm_up(self) -> None:
-        """Load the model and fill its prompt cache with the (constant) system prompts, so the first
-        question does not wait for them."""
+        """Load the model now, so the first question does not wait for it, and run each (constant)
+        system prompt once, which a runtime with a prefix cache can reuse."""
         warm = getattr(self.chat, "warm_up", None)
         if callable(warm):
             warm([prompts.answer_messages("?", ["."], lang)[0] for lang in ("ar", "en")])

@@ -33,6 +33,12 @@ def _bm25s():
         import bm25s
     except ImportError:
         raise MissingDependencyError("The BM25 index needs bm25s.", "pip install bm25s") from None
+    # bm25s pins its own logger to DEBUG when imported, so "Building index from tokens" reaches any
+    # handler the application has; hand the level back to the application (unless it set one).
+    bm25s_log = logging.getLogger("bm25s")
+    if bm25s_log.level == logging.DEBUG and not getattr(bm25s_log, "_bayyina_checked", False):
+        bm25s_log.setLevel(logging.NOTSET)
+    bm25s_log._bayyina_checked = True  # type: ignore[attr-defined]
     return bm25s
 
 

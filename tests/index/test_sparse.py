@@ -71,3 +71,13 @@ def test_empty_index_and_persistence(tmp_path):
     idx.save(tmp_path / "bm25")
     loaded = SparseIndex.load(tmp_path / "bm25", len(CORPUS))
     np.testing.assert_allclose(loaded.scores("مجلس الأمن"), idx.scores("مجلس الأمن"))
+
+
+def test_bm25s_does_not_log_debug_lines_by_default(caplog):
+    import logging
+
+    from index.sparse import SparseIndex
+
+    with caplog.at_level(logging.INFO):
+        SparseIndex.build(["مجلس الأمن الدولي", "the Security Council"])
+    assert not [r for r in caplog.records if r.name.startswith("bm25s") and r.levelno < logging.INFO]

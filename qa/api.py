@@ -9,6 +9,7 @@ from pathlib import Path
 
 from index.embed import DEFAULT_EMBEDDER, DEFAULT_THREADS, Embedder, SentenceTransformerEmbedder, cache_dir
 from index.hybrid import Index, IndexConfig
+from sources.errors import IndexMismatchError
 from sources.loaders import load
 
 logger = logging.getLogger(__name__)
@@ -60,4 +61,15 @@ def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = 
     """A saved index (checked against the embedder), or the bundled corpus when ``index_dir`` is None."""
     if index_dir is None:
         return default_index(embedder, progress=progress)
-    return Index.load(Path(index_dir), embedder or load_embedder(Index.saved_embedder(index_dir)))
+    if embedder is None:
+        # The index names the embedder it was built with, but a name read from a file must never
+        # choose what code and weights load (a tampered manifest could point at any folder or hub
+        # model): on its own Bayyina loads only its bundled embedder; any other is the caller's choice.
+        saved = Index.saved_embedder(index_dir)
+        if saved != DEFAULT_EMBEDDER:
+            raise IndexMismatchError(
+                f"{index_dir} was built with the embedder {saved!r}; Bayyina loads only its bundled embedder "
+                f"({DEFAULT_EMBEDDER!r}) by itself. If you trust that name, pass it: --embedder {saved!r} "
+                f"(Python: open_index(dir, load_embedder({saved!r}))).")
+        embedder = load_embedder()
+    return Index.load(Path(index_dir), embedder)

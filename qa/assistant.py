@@ -18,6 +18,7 @@ from qa.errors import BayyinaError
 from qa.readers.base import Reader
 from qa.readers.factory import ReaderOptions, make_reader
 from qa.types import Answer, AnswerChunk
+from sources.loaders import path_list
 from sources.text import detect_language
 
 MAX_QUESTION_CHARS = 2000
@@ -99,8 +100,15 @@ class Assistant:
                    reader: Reader | str = "extractive", embedder: Embedder | None = None,
                    config: IndexConfig | None = None, progress: bool = False,
                    reader_options: ReaderOptions | None = None) -> "Assistant":
-        """Index files and folders (adding to ``index_dir`` when it holds an index) and answer from them."""
-        paths = list(paths)
+        """Index files and folders (adding to ``index_dir`` when it holds an index) and answer from them.
+        ``paths``: one path or a list of them. Checked before any model loads or file is read."""
+        paths = path_list(paths)
+        if index_dir is not None:
+            if not isinstance(index_dir, (str, Path)) or not str(index_dir).strip():
+                raise BayyinaError(f"index_dir must be a folder path, not {index_dir!r}.")
+            if Path(index_dir).exists() and not Path(index_dir).is_dir():
+                raise BayyinaError(f"index_dir {str(index_dir)!r} is a file, not a folder: give a folder path "
+                                   "(it is created when missing).")
         if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
             index = open_index(index_dir, embedder)
         else:

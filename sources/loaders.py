@@ -7,6 +7,8 @@ that lists every skipped file with its reason — one bad file never stops the o
 
 from __future__ import annotations
 
+import os
+
 import logging
 import re
 import unicodedata
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from sources.errors import MissingDependencyError, SourceError
+from sources.errors import BayyinaError, MissingDependencyError, SourceError
 from sources.text import detect_language
 from sources.types import Document, Span
 
@@ -390,11 +392,27 @@ def load(path: str | Path, *, source: str | None = None) -> Document:
     return doc
 
 
+def path_list(paths: object, what: str = "paths") -> list[Path]:
+    """``paths`` as a list of ``Path``s: one path (``str`` or ``Path``) is one path, not its
+    characters; anything else must be an iterable of paths. Raise naming the bad value and the fix."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [Path(paths)]
+    if paths is None or isinstance(paths, bytes) or not hasattr(paths, "__iter__"):
+        raise BayyinaError(f"{what} must be a file or folder path or a list of them, not "
+                           f"{type(paths).__name__}: pass e.g. [\"docs/\", \"report.pdf\"].")
+    out = []
+    for i, item in enumerate(paths):  # type: ignore[union-attr]
+        if not isinstance(item, (str, os.PathLike)) or not str(item).strip():
+            raise BayyinaError(f"{what}[{i}] is {item!r}: each entry must be a non-empty file or folder path.")
+        out.append(Path(item))
+    return out
+
+
 def iter_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Skipped]]:
     """Expand folders (recursively, supported suffixes only, hidden files skipped)."""
     files: list[Path] = []
     skipped: list[Skipped] = []
-    for raw in paths:
+    for raw in path_list(paths):
         p = Path(raw)
         if not p.exists():
             skipped.append(Skipped(str(p), "does not exist; check the path"))

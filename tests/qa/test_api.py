@@ -54,3 +54,25 @@ def test_default_index_builds_once_and_reloads(tmp_path, monkeypatch, real_embed
     second = qa.default_index(real_embedder)
     assert (folder / "manifest.json").stat().st_mtime_ns == mtime
     assert [p.id for p in first.passages] == [p.id for p in second.passages]
+
+
+@pytest.mark.parametrize("paths, msg", [
+    (None, "not NoneType"), (42, "not int"), ([None], r"paths\[0\] is None"), (["ok.txt", ""], r"paths\[1\]"),
+])
+def test_from_paths_refuses_bad_paths_before_any_work(paths, msg, tmp_path, monkeypatch):
+    import qa.assistant as assistant
+
+    monkeypatch.setattr(assistant, "load_embedder", lambda *a, **k: pytest.fail("the model must not load"))
+    with pytest.raises(qa.BayyinaError, match=msg):
+        qa.Assistant.from_paths(paths)
+
+
+def test_from_paths_takes_one_path_as_one_path(tmp_path, fake_embedder):
+    doc = tmp_path / "un.en.txt"
+    doc.write_text("The Security Council adopted resolution 678 in 1990.", encoding="utf-8")
+    bot = qa.Assistant.from_paths(str(doc), embedder=fake_embedder)     # a string, not a list of characters
+    assert [s.source for s in bot.documents()] == [str(doc)]
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(qa.BayyinaError, match="is a file, not a folder"):
+        qa.Assistant.from_paths([doc], index_dir=afile, embedder=fake_embedder)

@@ -26,7 +26,24 @@ def fake_models(monkeypatch, fake_embedder):
     """The CLI's model loading, answered with the fake embedder (the real one is tested below)."""
     monkeypatch.setattr(qa, "load_embedder", lambda name=None, **kw: fake_embedder)
     monkeypatch.setattr(qa.api, "load_embedder", lambda name=None, **kw: fake_embedder)
+    monkeypatch.setattr(qa.api, "DEFAULT_EMBEDDER", fake_embedder.name)   # the fake plays the bundled one
     return fake_embedder
+
+
+def test_an_index_never_chooses_which_embedder_loads(tmp_path, docs, fake_models, capsys, monkeypatch):
+    """A manifest naming another model (tampered, or built with --embedder) is refused unless the
+    user names that embedder; nothing is loaded from the name in the file."""
+    import json as _json
+
+    idx = tmp_path / "idx"
+    assert run(capsys, "index", "build", str(docs), "--index", str(idx))[0] == 0
+    manifest = _json.loads((idx / "manifest.json").read_text())
+    manifest["embedder"]["name"] = "someone/evil-model"
+    (idx / "manifest.json").write_text(_json.dumps(manifest))
+    loaded = []
+    monkeypatch.setattr(qa.api, "load_embedder", lambda name=None, **kw: loaded.append(name) or fake_models)
+    code, _, err = run(capsys, "index", "info", "--index", str(idx))
+    assert code != 0 and "someone/evil-model" in err and "--embedder" in err and loaded == []
 
 
 def run(capsys, *argv):

@@ -7,7 +7,7 @@ from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder,
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, Hit, IndexInfo, SourceInfo
 from qa.abstention import AbstentionModel, Decision, Signals
-from qa.assistant import Assistant, QuestionError
+from qa.assistant import Assistant, QuestionError, question_language
 from qa.llm.base import ChatModel, Generation, LLMError, Message
 from qa.llm.mistral import MistralRsChat
 from qa.llm.models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, LocalModel, local_model_path
@@ -42,7 +42,7 @@ __all__ = [
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",
-    "bundled_corpus_path", "cache_dir", "default_index", "default_index_dir", "detect_language", "load",
+    "bundled_corpus_path", "cache_dir", "question_language", "default_index", "default_index_dir", "detect_language", "load",
     "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
 ]
 

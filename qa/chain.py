@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
@@ -256,7 +257,8 @@ class OpenAIChat(LangChainChat):
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 60.0,
                  retries: int = 2) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise LLMError(f"--base-url {base_url!r} is not an http(s) URL: give e.g. http://127.0.0.1:8000/v1.")
+            shown = redact_url(base_url) if isinstance(base_url, str) else repr(base_url)
+            raise LLMError(f"--base-url {shown!r} is not an http(s) URL: give e.g. http://127.0.0.1:8000/v1.")
         if not model:
             raise LLMError("An OpenAI-compatible server needs a model name: pass --model NAME (the name the "
                            "server lists at /v1/models).")
@@ -271,4 +273,10 @@ class OpenAIChat(LangChainChat):
         self.base_url = base_url.rstrip("/")
         chat = ChatOpenAI(base_url=self.base_url, model=model, api_key=key, temperature=0.0, timeout=timeout,
                           max_retries=retries, stream_usage=True)
-        super().__init__(chat, name=f"openai:{model}", describe=f"the OpenAI-compatible server at {self.base_url}")
+        super().__init__(chat, name=f"openai:{model}",
+                         describe=f"the OpenAI-compatible server at {redact_url(self.base_url)}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password (``http://user:secret@host``) replaced by ``***``, for messages."""
+    return re.sub(r"(//[^/@:\s]*):[^/@\s]*@", r"\1:***@", url)

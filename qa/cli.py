@@ -29,16 +29,24 @@ def _open(args: argparse.Namespace) -> qa.Index:
     return qa.open_index(args.index, embedder, progress=True)
 
 
-def _report(report: qa.AddReport, folder: str) -> None:
+def shown_name(name: str) -> str:
+    """A file name as printed: control and bidi-override characters (a newline, U+202E) shown as
+    escapes, so a name can neither split a line nor reorder what follows it."""
+    return "".join(ch if ch.isprintable() and not ("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069")
+                   else ch.encode("unicode_escape").decode("ascii") for ch in name)
+
+
+def _report(report: qa.AddReport, folder: str, saved: bool = True) -> None:
     for name, items in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged)):
         if items:
-            print(f"{name}: {len(items)} — " + ", ".join(items[:8]) + (" …" if len(items) > 8 else ""))
+            print(f"{name}: {len(items)} — " + ", ".join(shown_name(i) for i in items[:8])
+                  + (" …" if len(items) > 8 else ""))
     print(f"passages added: {report.passages_added}")
     if report.skipped:
         print(f"skipped {len(report.skipped)} file(s):", file=sys.stderr)
         for s in report.skipped:
-            print(f"  {s.path}: {s.reason}", file=sys.stderr)
-    print(f"index saved in {folder}")
+            print(f"  {shown_name(s.path)}: {s.reason}", file=sys.stderr)
+    print(f"index saved in {folder}" if saved else f"nothing changed; the index in {folder} is as it was")
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
@@ -46,9 +54,9 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     index = qa.Index(qa.load_embedder(args.embedder), config)
     report = index.add_paths(args.paths, progress=True)
     if not len(index):
-        print("error: nothing could be indexed; see the skipped files above.", file=sys.stderr)
+        print("error: nothing could be indexed:", file=sys.stderr)
         for s in report.skipped:
-            print(f"  {s.path}: {s.reason}", file=sys.stderr)
+            print(f"  {shown_name(s.path)}: {s.reason}", file=sys.stderr)
         return 1
     index.save(args.index)
     _report(report, args.index)
@@ -60,10 +68,11 @@ def cmd_index_add(args: argparse.Namespace) -> int:
         return cmd_index_build(args)
     index = _open(args)
     report = index.add_paths(args.paths, progress=True)
-    if report.added or report.replaced:
+    changed = bool(report.added or report.replaced)
+    if changed:
         index.save(args.index)
-    _report(report, args.index)
-    return 0
+    _report(report, args.index, saved=changed)
+    return 0 if changed or report.unchanged else 1
 
 
 def cmd_index_remove(args: argparse.Namespace) -> int:
@@ -157,8 +166,10 @@ def _print_sources(answer: qa.Answer, out=None) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    qa.question_language(args.question)          # a bad question is refused before any model loads
+    history = _load_history(args.history)
     bot = _assistant(args)
-    answer = bot.ask(args.question, _load_history(args.history))
+    answer = bot.ask(args.question, history)
     if args.json:
         _print_json(answer.to_dict())
         return 0

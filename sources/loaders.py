@@ -435,6 +435,6 @@ def load_paths(paths: Iterable[str | Path]) -> LoadReport:
         try:
             docs.append(load(f))
         except SourceError as exc:
-            logger.warning("skipped %s", exc)
+            logger.info("skipped %s", exc)   # reported in LoadReport.skipped; callers show it once
             skipped.append(Skipped(exc.path, exc.reason))
     return LoadReport(tuple(docs), tuple(skipped))

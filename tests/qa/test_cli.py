@@ -140,3 +140,31 @@ def test_chat_keeps_going_after_a_bad_question(tmp_path, docs, fake_models, caps
     assert code == 0
     assert "no Arabic or English words" in err
     assert "[1]" in out or "sources don't answer" in out
+
+
+def test_add_with_only_bad_files_saves_nothing_and_says_so(tmp_path, docs, fake_models, capsys):
+    idx = str(tmp_path / "idx")
+    assert run(capsys, "index", "build", str(docs), "--index", idx)[0] == 0
+    before = (tmp_path / "idx" / "manifest.json").read_text()
+    code, out, err = run(capsys, "index", "add", str(docs / "broken.pdf"), "--index", idx)
+    assert code == 1 and "index saved" not in out and "nothing changed" in out and "broken.pdf" in err
+    assert (tmp_path / "idx" / "manifest.json").read_text() == before
+
+
+def test_file_names_are_printed_safely(tmp_path, fake_models, capsys):
+    from qa.cli import shown_name
+
+    assert shown_name("a\nadded: evil.txt") == "a\\nadded: evil.txt"
+    assert shown_name("cod\u202etxt.exe") == "cod\\u202etxt.exe" and shown_name("تقرير.txt") == "تقرير.txt"
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "bad\nname.txt").write_text("", encoding="utf-8")      # empty: skipped, its name printed
+    code, out, err = run(capsys, "index", "build", str(d), "--index", str(tmp_path / "idx"))
+    assert code == 1 and "bad\\nname.txt" in err and "bad\nname" not in err
+
+
+def test_an_empty_question_is_refused_before_any_model_loads(monkeypatch, capsys):
+    monkeypatch.setattr(qa, "load_embedder", lambda *a, **k: pytest.fail("no model may load"))
+    monkeypatch.setattr(qa.api, "load_embedder", lambda *a, **k: pytest.fail("no model may load"))
+    code, _, err = run(capsys, "ask", "   ")
+    assert code != 0 and "empty" in err

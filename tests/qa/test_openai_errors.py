@@ -55,3 +55,14 @@ def test_a_server_that_never_answers_times_out():
         for c in conns:
             c.close()
         sock.close()
+
+
+def test_a_password_in_the_base_url_is_never_shown():
+    chat = qa.OpenAIChat("http://user:s3cret@127.0.0.1:9/v1", "m", timeout=1, retries=0)
+    assert "s3cret" not in chat.describe and "user:***@127.0.0.1:9" in chat.describe
+    with pytest.raises(qa.LLMError) as err:
+        list(chat.stream([qa.Message("user", "hi")], max_tokens=4))
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(qa.LLMError) as err:
+        qa.OpenAIChat("ftp://user:s3cret@host/v1", "m")
+    assert "s3cret" not in str(err.value)

@@ -7,10 +7,17 @@ DIR/bm25/             bm25s' own files (numpy without pickle, JSON)
 DIR/passages.jsonl    one Passage per line, in row order
 DIR/sources.json      source → kind, content hash, passage count
 ```
-A save writes everything to ``DIR.tmp-…`` and renames it over ``DIR`` (the old directory is
-moved aside first and removed last), so a crash at any point leaves a loadable index: either
-the old ``DIR`` or, in the instant between the two renames, ``DIR.old-…``, which ``resolve``
-recovers.
+A save writes everything to ``DIR.tmp-…``, ends with a ``COMPLETE`` marker (the time it was
+written) and renames it over ``DIR`` (the old directory is moved aside first and removed last), so a
+crash at any point leaves a loadable index: either the old ``DIR`` or, in the instant between the
+two renames, ``DIR.old-…``, which ``resolve`` recovers — the newest one whose marker and files are
+all there (a half-deleted or older copy is never picked over it). Leftover ``.tmp-``/``.old-``
+folders of interrupted saves are removed by the next save.
+
+One writer at a time: ``writer_lock(DIR)`` holds ``.DIR.lock`` (the holder's pid) for a whole
+read-modify-write — ``bayyina index add`` takes it before loading the index and keeps it until the
+save, so two concurrent writers wait for each other instead of losing an update. A lock whose
+process is gone is stale and taken over. Readers never take it.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sources.errors import IndexError_, IndexMismatchError
 
@@ -32,15 +41,80 @@ PASSAGES = "passages.jsonl"
 SOURCES = "sources.json"
 DENSE = "dense.faiss"
 BM25 = "bm25"
+COMPLETE = "COMPLETE"
+REQUIRED = (MANIFEST, PASSAGES, SOURCES, DENSE, COMPLETE)
+LOCK_WAIT_S = 120.0
+
+
+def _lock_path(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+@contextmanager
+def writer_lock(folder: str | Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the index's writer lock (re-entrant within a process); wait up to ``wait_s`` for
+    another writer, then fail naming it."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    path = _lock_path(folder)
+    me = os.getpid()
+    deadline = time.monotonic() + wait_s
+    held_here = False
+    while True:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(path.read_text(encoding="ascii").strip() or "0")
+            except (OSError, ValueError):
+                holder = 0   # being written this instant, or garbage: look again
+            if holder == me:
+                held_here = True          # re-entrant: this process already holds it
+                break
+            if holder and not _alive(holder):
+                path.unlink(missing_ok=True)   # stale: its process is gone
+                continue
+            if time.monotonic() > deadline:
+                raise IndexError_(f"{folder} is being written by another process (pid {holder or '?'}, lock "
+                                  f"{path}); try again when it has finished, or delete the lock file if "
+                                  "no Bayyina process is running.")
+            time.sleep(0.05)
+            continue
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(str(me))
+        break
+    try:
+        yield
+    finally:
+        if not held_here:
+            path.unlink(missing_ok=True)
 
 
 def write_atomically(folder: Path, fill: Callable[[Path], None]) -> None:
-    """Call ``fill(tmp)`` to write a complete directory, then swap it in for ``folder``."""
+    """Call ``fill(tmp)`` to write a complete directory, then swap it in for ``folder`` (under the
+    writer lock)."""
     folder = Path(folder)
+    with writer_lock(folder):
+        _write_atomically(folder, fill)
+
+
+def _write_atomically(folder: Path, fill: Callable[[Path], None]) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(folder)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".tmp-", dir=folder.parent))
     try:
         fill(tmp)
+        (tmp / COMPLETE).write_text(str(time.time_ns()), encoding="ascii")   # last: the save is complete
         _fsync_dir(tmp)
         old = None
         if folder.exists():
@@ -64,16 +138,39 @@ def _fsync_dir(folder: Path) -> None:
                 os.fsync(fh.fileno())
 
 
+def _completed_at(folder: Path) -> int | None:
+    """When a saved copy was completed (its marker), or ``None`` when any of its files is missing."""
+    if not all((folder / name).exists() for name in REQUIRED):
+        return None
+    try:
+        return int((folder / COMPLETE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _clean_leftovers(folder: Path) -> None:
+    """Remove the ``.tmp-``/``.old-`` folders of interrupted saves (called under the writer lock,
+    once ``folder`` itself is in place)."""
+    if not (folder / MANIFEST).is_file() or not folder.parent.is_dir():
+        return
+    for pattern in (f"{folder.name}.tmp-*", f"{folder.name}.old-*"):
+        for leftover in folder.parent.glob(pattern):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
 def resolve(folder: Path) -> Path:
-    """The directory to load: ``folder``, or the ``.old-`` copy a crash between renames left."""
+    """The directory to load: ``folder``, or the newest complete ``.old-`` copy a crash between
+    renames left (never a half-deleted or older one)."""
     folder = Path(folder)
     if (folder / MANIFEST).is_file():
         return folder
-    leftovers = sorted(folder.parent.glob(f"{folder.name}.old-*")) if folder.parent.is_dir() else []
-    for old in leftovers:
-        if (old / MANIFEST).is_file():
-            os.replace(old, folder)
-            return folder
+    leftovers = list(folder.parent.glob(f"{folder.name}.old-*")) if folder.parent.is_dir() else []
+    complete = [(t, old) for old in leftovers if (t := _completed_at(old)) is not None]
+    if complete:
+        _, newest = max(complete)
+        os.replace(newest, folder)
+        return folder
     if not folder.exists():
         raise IndexError_(f"No index at {folder}: build one with `bayyina index build PATH... --index {folder}`.")
     raise IndexError_(f"{folder} is not a Bayyina index ({MANIFEST} is missing): rebuild it with "

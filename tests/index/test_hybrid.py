@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -70,7 +71,7 @@ def test_lang_quota_brings_in_the_other_language(fake_embedder, bilingual_docs):
 def test_save_load_round_trip(tmp_path, fake_embedder, bilingual_docs):
     index = build(bilingual_docs, fake_embedder, SMALL)
     index.save(tmp_path / "idx")
-    assert sorted(os.listdir(tmp_path / "idx")) == ["bm25", "dense.faiss", "manifest.json", "passages.jsonl",
+    assert sorted(os.listdir(tmp_path / "idx")) == ["COMPLETE", "bm25", "dense.faiss", "manifest.json", "passages.jsonl",
                                                    "sources.json"]
     loaded = Index.load(tmp_path / "idx", fake_embedder)
     _same(index, loaded)
@@ -216,3 +217,95 @@ def test_neighbours_and_context(fake_embedder):
     ctx = index.with_context(hits)
     assert ctx[0] == hits[0] and all(h.via == "context" and h.rank == hits[0].rank for h in ctx[1:])
     assert {h.passage.id for h in ctx[1:]} == {p.id for p in index.neighbours(hits[0].passage)}
+
+
+def _old_copy(tmp_path, name, index, *, drop: str | None = None):
+    """A ``.old-`` folder as a crash leaves it (optionally half deleted)."""
+    index.save(tmp_path / "scratch")
+    target = tmp_path / name
+    os.replace(tmp_path / "scratch", target)
+    if drop:
+        path = target / drop
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return target
+
+
+def test_recovery_picks_the_newest_complete_copy(tmp_path, fake_embedder, bilingual_docs):
+    small = build(bilingual_docs[:1], fake_embedder, SMALL)
+    full = build(bilingual_docs, fake_embedder, SMALL)
+    _old_copy(tmp_path, "idx.old-aaaa0000", small)          # older, complete (sorts first by name)
+    _old_copy(tmp_path, "idx.old-zzzz1111", full)           # newer, complete
+    assert len(Index.load(tmp_path / "idx", fake_embedder)) == len(full)
+
+
+def test_recovery_never_picks_a_half_deleted_copy(tmp_path, fake_embedder, bilingual_docs):
+    small = build(bilingual_docs[:1], fake_embedder, SMALL)
+    full = build(bilingual_docs, fake_embedder, SMALL)
+    _old_copy(tmp_path, "idx.old-bbbb0000", small)
+    _old_copy(tmp_path, "idx.old-aaaa1111", full, drop="dense.faiss")   # newest, but rmtree was interrupted
+    assert len(Index.load(tmp_path / "idx", fake_embedder)) == len(small)
+
+
+def test_a_save_removes_what_interrupted_saves_left(tmp_path, fake_embedder, bilingual_docs):
+    index = build(bilingual_docs, fake_embedder, SMALL)
+    index.save(tmp_path / "idx")
+    for name in ("idx.tmp-dead01", "idx.tmp-dead02", "idx.old-dead03"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "dense.faiss").write_bytes(b"x")
+    index.save(tmp_path / "idx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+
+
+def test_a_stale_lock_is_taken_over_and_a_live_one_waited_for(tmp_path):
+    import subprocess
+    import sys as _sys
+
+    from index import store
+
+    folder = tmp_path / "idx"
+    lock = tmp_path / ".idx.lock"
+    dead = subprocess.Popen([_sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))
+    with store.writer_lock(folder, wait_s=1):
+        assert lock.read_text() == str(os.getpid())
+    assert not lock.exists()
+    alive = subprocess.Popen([_sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        lock.write_text(str(alive.pid))
+        with pytest.raises(IndexError_, match=f"being written by another process \\(pid {alive.pid}"):
+            with store.writer_lock(folder, wait_s=0.3):
+                pass
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def _add_one(folder, text, source, barrier):
+    from index import store
+    from tests.conftest import FakeEmbedder
+
+    barrier.wait()
+    with store.writer_lock(folder):                      # the whole read-modify-write
+        index = Index.load(folder, FakeEmbedder())
+        index.add_documents([Document(source, text)])
+        index.save(folder)
+
+
+def test_two_concurrent_writers_lose_no_update(tmp_path, fake_embedder, bilingual_docs):
+    import multiprocessing
+
+    folder = tmp_path / "idx"
+    build(bilingual_docs, fake_embedder, SMALL).save(folder)
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(3):
+        barrier = ctx.Barrier(2)
+        procs = [ctx.Process(target=_add_one, args=(folder, f"Document {i} of round {round_} about the Council.",
+                                                     f"w{round_}-{i}.txt", barrier)) for i in range(2)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+            assert p.exitcode == 0
+    sources = {s.source for s in Index.load(folder, fake_embedder).sources}
+    assert {f"w{r}-{i}.txt" for r in range(3) for i in range(2)} <= sources

@@ -311,6 +311,12 @@ class Index:
         store.write_atomically(Path(folder), fill)
 
     @staticmethod
+    def writer(folder: str | Path):
+        """A context manager holding ``folder``'s writer lock: wrap a whole load → change → save in
+        it so that concurrent writers wait for each other instead of losing an update."""
+        return store.writer_lock(Path(folder))
+
+    @staticmethod
     def saved_embedder(folder: str | Path) -> str:
         """The embedder name a saved index was built with."""
         folder = store.resolve(Path(folder))

@@ -49,7 +49,20 @@ def _report(report: qa.AddReport, folder: str, saved: bool = True) -> None:
     print(f"index saved in {folder}" if saved else f"nothing changed; the index in {folder} is as it was")
 
 
+def _index_folder(index: str) -> None:
+    """Refuse an --index that cannot be a folder before any file is read or model loaded."""
+    if Path(index).exists() and not Path(index).is_dir():
+        raise qa.BayyinaError(f"--index {shown_name(index)!r} is a file, not a folder: give a folder path "
+                              "(it is created when missing).")
+
+
 def cmd_index_build(args: argparse.Namespace) -> int:
+    _index_folder(args.index)
+    with qa.Index.writer(args.index):
+        return _index_build(args)
+
+
+def _index_build(args: argparse.Namespace) -> int:
     config = qa.IndexConfig(chunk=qa.ChunkConfig(args.max_tokens, args.overlap), dense_kind=args.dense)
     index = qa.Index(qa.load_embedder(args.embedder), config)
     report = index.add_paths(args.paths, progress=True)
@@ -64,8 +77,14 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:
+    _index_folder(args.index)
+    with qa.Index.writer(args.index):          # held from loading to saving: no lost update
+        return _index_add(args)
+
+
+def _index_add(args: argparse.Namespace) -> int:
     if not (Path(args.index) / "manifest.json").exists():
-        return cmd_index_build(args)
+        return _index_build(args)
     index = _open(args)
     report = index.add_paths(args.paths, progress=True)
     changed = bool(report.added or report.replaced)
@@ -76,11 +95,12 @@ def cmd_index_add(args: argparse.Namespace) -> int:
 
 
 def cmd_index_remove(args: argparse.Namespace) -> int:
-    index = _open(args)
-    for source in args.sources:
-        removed = index.remove_source(source)
-        print(f"removed {source} ({removed} passages)")
-    index.save(args.index)
+    with qa.Index.writer(args.index):
+        index = _open(args)
+        for source in args.sources:
+            removed = index.remove_source(source)
+            print(f"removed {shown_name(source)} ({removed} passages)")
+        index.save(args.index)
     return 0
 
 

@@ -168,3 +168,23 @@ def test_an_empty_question_is_refused_before_any_model_loads(monkeypatch, capsys
     monkeypatch.setattr(qa.api, "load_embedder", lambda *a, **k: pytest.fail("no model may load"))
     code, _, err = run(capsys, "ask", "   ")
     assert code != 0 and "empty" in err
+
+
+def test_an_index_path_that_is_a_file_is_refused_before_any_work(tmp_path, docs, monkeypatch, capsys):
+    monkeypatch.setattr(qa, "load_embedder", lambda *a, **k: pytest.fail("no model may load"))
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    for command in ("build", "add"):
+        code, _, err = run(capsys, "index", command, str(docs), "--index", str(afile))
+        assert code != 0 and "is a file, not a folder" in err
+
+
+def test_concurrent_cli_writers_keep_both_files(tmp_path, docs, fake_models, capsys):
+    """`index add` holds the writer lock from loading to saving (see tests/index for processes)."""
+    from index import store
+
+    idx = tmp_path / "idx"
+    assert run(capsys, "index", "build", str(docs / "un.en.md"), "--index", str(idx))[0] == 0
+    with store.writer_lock(idx):      # this process holds it: the CLI call re-enters, it does not deadlock
+        assert run(capsys, "index", "add", str(docs / "un.ar.txt"), "--index", str(idx))[0] == 0
+    assert not (tmp_path / ".idx.lock").exists()

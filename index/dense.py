@@ -93,15 +93,23 @@ class DenseIndex:
         _faiss().write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> "DenseIndex":
+    def load(cls, path: Path, dim: int, *, expected_kind: str | None = None) -> "DenseIndex":
+        from sources.errors import IndexError_, IndexMismatchError
+
         faiss = _faiss()
         raw = faiss.read_index(str(path))
         if raw.d != dim:
-            from sources.errors import IndexMismatchError
-
             raise IndexMismatchError(f"{path} holds {raw.d}-dimensional vectors but the embedder gives {dim}; "
                                      "rebuild the index with `bayyina index build`.")
+        if type(raw) not in (faiss.IndexFlatIP, faiss.IndexHNSWFlat) or raw.metric_type != faiss.METRIC_INNER_PRODUCT:
+            raise IndexError_(f"{path} is a FAISS {type(raw).__name__}, not an index Bayyina writes; rebuild it "
+                              "with `bayyina index build`.")
         kind: Literal["flat", "hnsw"] = "hnsw" if isinstance(raw, faiss.IndexHNSWFlat) else "flat"
+        if expected_kind is not None and kind != expected_kind:
+            raise IndexError_(f"{path} is a {kind} index but the manifest says {expected_kind}; rebuild it.")
+        if raw.ntotal and not np.isfinite(raw.reconstruct_n(0, raw.ntotal)).all():
+            raise IndexError_(f"{path} holds vectors that are not finite numbers (NaN or infinity); rebuild it "
+                              "with `bayyina index build`.")
         obj = cls.__new__(cls)
         obj.dim, obj.kind, obj._index = dim, kind, raw
         return obj

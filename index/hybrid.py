@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from index import store
+from index import integrity, store
 from index.dense import DenseIndex, IndexKind, resolve_kind
 from index.embed import Embedder
 from index.fusion import RRF_K, reciprocal_rank_fusion
@@ -306,7 +306,8 @@ class Index:
             store.write_json(tmp / store.SOURCES, {
                 s.source: {"kind": s.kind, "content_hash": s.content_hash, "passages": s.passages}
                 for s in self._sources.values()})
-            store.write_json(tmp / store.MANIFEST, manifest)  # last: its presence marks a complete index
+            manifest["checksums"] = integrity.file_checksums(tmp)
+            store.write_json(tmp / store.MANIFEST, manifest)  # after every file it vouches for
 
         store.write_atomically(Path(folder), fill)
 
@@ -327,19 +328,27 @@ class Index:
         """Load a saved index, refusing one built with another format version or embedder."""
         folder = store.resolve(Path(folder))
         manifest = store.read_manifest(folder)
-        store.check_embedder(folder, manifest, embedder.name, embedder.dim)
+        integrity.validate_manifest(folder, manifest)
+        integrity.verify_files(folder, manifest["checksums"])
+        store.check_embedder(folder, manifest, embedder.name, embedder.dim,
+                             (getattr(embedder, "query_prompt", ""), getattr(embedder, "passage_prompt", "")))
         if manifest.get("normaliser_version") != NORMALISER_VERSION:
             raise IndexError_(
                 f"{folder} was built with text normaliser version {manifest.get('normaliser_version')}, this "
                 f"Bayyina uses {NORMALISER_VERSION}: rebuild it with `bayyina index build`.")
-        obj = cls(embedder, IndexConfig.from_dict(manifest["config"]))
+        try:
+            config = IndexConfig.from_dict(manifest["config"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexError_(f"{folder}: the manifest's config is invalid ({exc}); rebuild it with "
+                              "`bayyina index build`.") from None
+        obj = cls(embedder, config)
         try:
             with open(folder / store.PASSAGES, encoding="utf-8") as fh:
-                obj._passages = [Passage.from_dict(json.loads(line)) for line in fh if line.strip()]
-            sources = json.loads((folder / store.SOURCES).read_text(encoding="utf-8"))
+                obj._passages = [_checked_passage(json.loads(line)) for line in fh if line.strip()]
+            sources = integrity.validate_sources(folder, json.loads((folder / store.SOURCES).read_text(encoding="utf-8")))
             obj._sources = {name: SourceInfo(name, v["kind"], v["content_hash"], int(v["passages"]))
                             for name, v in sources.items()}
-            obj._dense = DenseIndex.load(folder / store.DENSE, embedder.dim)
+            obj._dense = DenseIndex.load(folder / store.DENSE, embedder.dim, expected_kind=manifest["dense_kind"])
             obj._sparse = SparseIndex.load(folder / store.BM25, len(obj._passages))
         except BayyinaError:
             raise
@@ -352,6 +361,17 @@ class Index:
                               "passages); rebuild it with `bayyina index build`.")
         obj._index_rows()
         return obj
+
+
+def _checked_passage(d: object) -> Passage:
+    """A passage from ``passages.jsonl``, refused unless its fields make sense."""
+    if not isinstance(d, dict):
+        raise ValueError("a passages.jsonl line is not an object")
+    p = Passage.from_dict(d)
+    if not (0 <= p.start <= p.end and p.end - p.start == len(p.text)) or (p.page is not None and (
+            not isinstance(p.page, int) or p.page < 1)):
+        raise ValueError(f"passage {p.id[:20]!r} has inconsistent offsets or page")
+    return p
 
 
 def build(documents: Sequence[Document], embedder: Embedder, config: IndexConfig | None = None, *,

@@ -35,7 +35,7 @@ from typing import Callable, Iterator
 from sources.errors import IndexError_, IndexMismatchError
 
 FORMAT = "bayyina-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: file checksums in the manifest, a COMPLETE marker
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 SOURCES = "sources.json"
@@ -183,6 +183,9 @@ def write_json(path: Path, data: object) -> None:
 
 def read_manifest(folder: Path) -> dict:
     path = folder / MANIFEST
+    if path.is_symlink():
+        raise IndexError_(f"{path} is a symbolic link (an index holds only its own files); rebuild the index "
+                          "with `bayyina index build`.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -197,12 +200,19 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def check_embedder(folder: Path, manifest: dict, name: str, dim: int) -> None:
-    saved = manifest.get("embedder", {})
+def check_embedder(folder: Path, manifest: dict, name: str, dim: int, prompts: tuple[str, str] | None = None) -> None:
+    saved = manifest.get("embedder")
+    if not isinstance(saved, dict):
+        raise IndexError_(f"{folder}: the manifest's embedder entry is malformed; rebuild the index.")
     if saved.get("name") != name:
         raise IndexMismatchError(
-            f"{folder} was built with embedder {saved.get('name')!r}, not {name!r}: load it with "
-            f"--embedder {saved.get('name')} or rebuild it with the new embedder.")
+            f"{folder} was built with embedder {str(saved.get('name'))[:80]!r}, not {name!r}: load it with "
+            f"--embedder {str(saved.get('name'))[:80]} or rebuild it with the new embedder.")
     if saved.get("dim") != dim:
         raise IndexMismatchError(
-            f"{folder} holds {saved.get('dim')}-dimensional vectors but embedder {name!r} gives {dim}; rebuild it.")
+            f"{folder} holds {str(saved.get('dim'))[:20]}-dimensional vectors but embedder {name!r} gives {dim}; "
+            "rebuild it.")
+    if prompts is not None and (saved.get("query_prompt", ""), saved.get("passage_prompt", "")) != prompts:
+        raise IndexMismatchError(
+            f"{folder} was embedded with other prompts than embedder {name!r} uses (query/passage prefixes "
+            "differ); rebuild it with `bayyina index build`.")

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from sources.errors import BayyinaError, MissingDependencyError, SourceError
+from sources.limits import LIMITS, check_docx, check_size, mixed_encoding
 from sources.text import detect_language
 from sources.types import Document, Span
 
 logger = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,9 @@ def decode_bytes(data: bytes, path: str) -> str:
         return _clean(data.decode("utf-8"), path)
     except UnicodeDecodeError:
         pass
+    if mixed_encoding(data):
+        raise SourceError(path, "mixes UTF-8 with another encoding (part of it would be garbled); re-save it "
+                                "as UTF-8 in one piece")
     try:
         text = data.decode("cp1256")
         letters = sum(ch.isalpha() for ch in text)
@@ -104,9 +107,7 @@ def _clean(text: str, path: str) -> str:
 # ---------------------------------------------------------------- one reader per format
 
 def _read_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise SourceError(str(path), f"is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; split it")
+    check_size(path, LIMITS.text_bytes, "text, markdown and html files")
     return path.read_bytes()
 
 
@@ -214,6 +215,8 @@ def _load_docx(path: Path) -> Document:
         from docx.opc.exceptions import PackageNotFoundError
     except ImportError:  # pragma: no cover - a core dependency
         raise MissingDependencyError("Reading .docx needs python-docx.", "pip install python-docx") from None
+    check_size(path, LIMITS.file_bytes, ".docx files")
+    check_docx(path)
     try:
         d = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
@@ -327,11 +330,18 @@ def _pdf_pages(path: Path) -> list[str]:
         from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     except ImportError:  # pragma: no cover - a core dependency
         raise MissingDependencyError("Reading PDF needs pdfminer.six.", "pip install pdfminer.six") from None
+    check_size(path, LIMITS.file_bytes, "PDF files")
     try:
-        return ["".join(el.get_text() for el in page if isinstance(el, LTTextContainer))
-                for page in extract_pages(str(path))]
+        pages = []
+        for page in extract_pages(str(path)):
+            if len(pages) >= LIMITS.pdf_pages:
+                raise SourceError(str(path), f"has over {LIMITS.pdf_pages:,} pages; split it into smaller files")
+            pages.append("".join(el.get_text() for el in page if isinstance(el, LTTextContainer)))
+        return pages
     except (PDFEncryptionError, PDFPasswordIncorrect):
         raise SourceError(str(path), "is an encrypted PDF; save an unencrypted copy") from None
+    except SourceError:
+        raise
     except PDFSyntaxError as exc:
         raise SourceError(str(path), f"is not a readable PDF ({exc}); check the file or re-export it") from None
     except Exception as exc:  # damaged files raise many kinds of errors inside pdfminer
@@ -417,14 +427,32 @@ def iter_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Skipped]]:
         if not p.exists():
             skipped.append(Skipped(str(p), "does not exist; check the path"))
         elif p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in LOADERS
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            if not found:
+            found, unreadable = _walk(p)
+            skipped.extend(Skipped(str(d), f"cannot be read ({why}); check its permissions") for d, why in unreadable)
+            if not found and not unreadable:
                 skipped.append(Skipped(str(p), f"folder has no supported files ({', '.join(SUPPORTED_SUFFIXES)})"))
             files.extend(found)
         else:
             files.append(p)
     return files, skipped
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Supported, non-hidden files under ``folder`` (symlinked folders are not followed, so a
+    symlink loop ends nowhere), and the sub-folders that could not be read."""
+    found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or type(exc).__name__))
+
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            f = Path(root) / name
+            if not name.startswith(".") and f.suffix.lower() in LOADERS and f.is_file():
+                found.append(f)
+    return sorted(found), unreadable
 
 
 def load_paths(paths: Iterable[str | Path]) -> LoadReport:

@@ -137,3 +137,38 @@ def test_extractive_reader_with_fake_embedder(index):
     strict = Assistant(index, qa.ExtractiveReader(index.embedder, abstention=AbstentionModel(never, never)))
     a = strict.ask("Which resolution did the Council adopt in 1990?")
     assert a.abstained and a.support == "weak" and not a.citations
+
+
+def test_twenty_concurrent_sessions_get_their_own_answers(index, tmp_path):
+    """20 sessions × 5 questions at once, while documents are added: no error, no cross-talk — each
+    answer equals the one the same question gets alone (fault suite)."""
+    import threading
+
+    bot = Assistant(index, "extractive", abstain=False)
+    questions = ["Which resolution did the Council adopt in 1990?", "ما القرار الذي أصدره مجلس الأمن؟",
+                 "Did the Cold War paralyse the Council?", "What is the Security Council?",
+                 "هل نجح نظام الأمن الجماعي؟"]
+    alone = {q: bot.ask(q).text for q in questions}
+    results, errors = {}, []
+
+    def session(i: int) -> None:
+        try:
+            history = []
+            for j in range(5):
+                q = questions[(i + j) % 5]
+                ans = bot.ask(q)
+                results[(i, j)] = (q, ans.text)
+                history.append((q, ans.text))
+        except Exception as exc:  # recorded, the test fails below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    extra = tmp_path / "extra.en.txt"
+    extra.write_text("An unrelated note about gardening and tomatoes.", encoding="utf-8")
+    assert bot.add_files([extra]).added                   # while the sessions run
+    for t in threads:
+        t.join(60)
+    assert not errors and len(results) == 100
+    assert all(text == alone[q] for q, text in results.values())

@@ -13,6 +13,7 @@ number is kept (``check="unchecked"``). ``passage: 0`` or an empty answer is an 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -32,10 +33,35 @@ from sources.text import detect_language, normalize, tokenize
 if TYPE_CHECKING:
     from qa.readers.extractive import ExtractiveReader
 
+log = logging.getLogger(__name__)
 _PARTIAL_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)', re.S)
 _NOT_FOUND = ("not in the sources", "not in the passages", "does not contain", "do not contain", "no answer",
               "لا تتضمن", "لا يتضمن", "لا توجد", "غير موجود", "ليست في المقاطع", "لم يرد", "لا تحتوي", "لا يحتوي")
 SUPPORTED = 0.5   # share of the answer's content words that must appear in the cited passage
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|question|rules|prompt|above|previous)"
+    r"|\b(?:you must|you should|always)\s+(?:answer|reply|respond|say|write)"
+    r"|\b(?:answer|reply|respond)\s+(?:only\s+)?(?:with|by saying)\b|\bsystem prompt\b|\bnew instructions\b"
+    r"|\binstead,?\s+(?:answer|say|reply|write)\b|\bdo not answer the question\b"
+    r"|تجاهل\s+(?:\S+\s+){0,3}?(?:التعليمات|تعليمات|السؤال|الاسئله|ما\s+سبق|كل\s+ما)"
+    r"|(?:^|\s)و?اجب\s+(?:فقط\s+|دايما\s+)?(?:ب|بان|ان)|لا\s+تجب\s+عن|بدلا\s+من\s+ذلك\s+(?:اجب|قل)"
+    r"|قل\s+ان\s+الاجابه|التعليمات\s+الجديده",
+    re.IGNORECASE | re.DOTALL)
+_REMOVED = "[…]"
+
+
+def neutralise_instructions(text: str) -> tuple[str, int]:
+    """``text`` with every sentence that reads as an instruction to the model (prompt injection:
+    "ignore the question and answer …", "تجاهل التعليمات …") replaced by ``[…]``; and how many."""
+    out, pos, removed = [], 0, 0
+    for s, e in sentences(text):
+        if _INSTRUCTION.search(normalize(text[s:e])):
+            out.append(text[pos:s] + _REMOVED)
+            pos, removed = e, removed + 1
+    out.append(text[pos:])
+    return "".join(out), removed
 
 
 def partial_answer(raw: str) -> str:
@@ -99,7 +125,7 @@ class LLMReader:
 
     def __init__(self, chat: ChatModel, *, passages: int = 3, max_tokens: int = 96, abstain: bool = True,
                  gate: Reader | None = None, selector: "ExtractiveReader | None" = None, sentences: int = 6,
-                 name: str = "llm") -> None:
+                 name: str = "llm", defend: bool = True) -> None:
         """``gate``: a reader whose abstention decides first (the extractive reader with its calibrated
         decision): when it abstains the model is not asked — a small model rarely says "not in
         the passages" on its own (README, Benchmarks). Its confidence becomes the answer's.
@@ -116,6 +142,7 @@ class LLMReader:
         self.max_tokens = max_tokens
         self.abstain = abstain
         self.name = name
+        self.defend = defend   # passages between unforgeable markers, instruction-like sentences neutralised
 
     def warm_up(self) -> None:
         """Load the model now, so the first question does not wait for it, and run each (constant)
@@ -178,7 +205,13 @@ class LLMReader:
                                                    support="weak", signals=gated.signals))
                 return
             gate_confidence, support_label = gated.confidence, gated.support
-        messages = prompts.answer_messages(question, [text for *_, text in shown], lang)
+        if self.defend:
+            cleaned = [(i, a, b, neutralise_instructions(text)) for i, a, b, text in shown]
+            if any(n for *_, (_, n) in cleaned):
+                log.info("neutralised %d instruction-like sentences in the passages",
+                         sum(n for *_, (_, n) in cleaned))
+            shown = [(i, a, b, text) for i, a, b, (text, _) in cleaned]
+        messages = prompts.answer_messages(question, [text for *_, text in shown], lang, guarded=self.defend)
         raw, streamed, last = "", "", Generation()
         for piece in self.chat.stream(messages, max_tokens=self.max_tokens,
                                       json_schema=prompts.answer_schema(len(shown))):

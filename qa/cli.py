@@ -250,7 +250,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
     _warm_up(bot)  # the first question must not wait for the model
     print(f"Bayyina is serving on http://{args.host}:{args.port}  (uploads are stored in {data_dir})")
-    serve(bot, host=args.host, port=args.port, data_dir=data_dir)
+    serve(bot, host=args.host, port=args.port, data_dir=data_dir, allow_remove=args.allow_remove)
     return 0
 
 
@@ -332,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--data-dir", metavar="DIR", help="where uploaded files are kept (default: the cache)")
     _add_index_opts(p, default=None)
+    p.add_argument("--allow-remove", action="store_true",
+                   help="let visitors remove documents (off by default: any visitor could remove anyone's)")
     p.set_defaults(func=cmd_serve)
 
     for ep in entry_points(group="bayyina.commands"):

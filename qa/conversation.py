@@ -36,6 +36,7 @@ _NOT_SUFFIXED = set("الله اتجاه مياه وجه شبه انتباه ا�
 _QUESTION_ONLY = frozenset(normalize(w) for w in "لماذا ماذا كيف أين أي متى كم why how where which not else".split())
 _SHORT = 3   # content words at most, for a weak cue to count
 MAX_HISTORY_TURNS = 50
+MAX_TURN_CHARS = 20_000
 
 
 def _has_pronoun_suffix(raw_word: str) -> bool:
@@ -83,7 +84,12 @@ def validate_history(history: object) -> tuple[Turn, ...]:
     for i, turn in enumerate(history):  # type: ignore[union-attr]
         if (not isinstance(turn, (list, tuple)) or len(turn) != 2
                 or not all(isinstance(x, str) for x in turn)):
-            raise BayyinaError(f"history turn {i} is {turn!r}: each turn must be a [question, answer] pair of strings.")
+            shown = repr(turn)
+            shown = shown if len(shown) <= 80 else shown[:77] + "…"
+            raise BayyinaError(f"history turn {i} is {shown}: each turn must be a [question, answer] pair of strings.")
+        if len(turn[0]) > MAX_TURN_CHARS or len(turn[1]) > MAX_TURN_CHARS:
+            raise BayyinaError(f"history turn {i} is {max(len(turn[0]), len(turn[1])):,} characters long; a turn may "
+                               f"hold at most {MAX_TURN_CHARS:,} (send the answers as Bayyina gave them).")
         turns.append((turn[0], turn[1]))
     return tuple(turns[-MAX_HISTORY_TURNS:])
 

@@ -6,6 +6,7 @@ Each browser session keeps its own conversation (``gr.State``); documents are sh
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
@@ -24,6 +25,7 @@ from sources.text import detect_language
 
 logger = logging.getLogger(__name__)
 
+MAX_HISTORY_JSON = 200_000   # characters of history one API call may send
 MAX_UPLOAD_MB = 50
 STREAM_INTERVAL_S = 0.05   # at most ~20 redraws a second while tokens stream
 EXAMPLES = [
@@ -118,8 +120,17 @@ def _name(source: str) -> str:
     return Path(source).name or source
 
 
+def _doc_id(source: str) -> str:
+    """An opaque id for a document: what the page and its API see instead of a server path."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
 def _choices(bot: Assistant) -> list[tuple[str, str]]:
-    return [(_name(d.source), d.source) for d in bot.documents()]
+    return [(_name(d.source), _doc_id(d.source)) for d in bot.documents()]
+
+
+def _source_of(bot: Assistant, doc_id: str) -> str | None:
+    return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
 
 
 def safe_upload_name(name: str) -> str:
@@ -153,8 +164,9 @@ def store_uploads(files: Sequence[str], data_dir: Path, *, max_mb: int = MAX_UPL
     return stored, problems
 
 
-def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD_MB):
-    """The Gradio Blocks app and the keyword arguments its ``launch`` needs (CSS)."""
+def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD_MB, allow_remove: bool = False):
+    """The Gradio Blocks app and the keyword arguments its ``launch`` needs (CSS). Removing documents
+    is an administrator's act: off unless ``allow_remove`` (``bayyina serve --allow-remove``)."""
     try:
         import gradio as gr
     except ImportError:
@@ -185,8 +197,8 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             status = gr.Markdown("", elem_id="upload-status")
             docs_title = gr.Markdown(f"### {TEXT['en']['indexed']}")
             docs = gr.Markdown(documents_markdown(bot), elem_id="documents")
-            with gr.Row():
-                to_remove = gr.Dropdown(_choices(bot), label=TEXT["en"]["remove"],
+            with gr.Row(visible=allow_remove):
+                to_remove = gr.Dropdown(_choices(bot), value=None, label=TEXT["en"]["remove"],
                                         elem_id="remove-choice")
                 remove = gr.Button(TEXT["en"]["remove"], elem_id="remove")
 
@@ -245,17 +257,21 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
 
         upload.upload(add_files, [upload], [status, docs, to_remove])
 
-        def remove_doc(source):
-            if not source:
+        def remove_doc(doc_id):
+            if not allow_remove:   # checked here too: an event can be called without the page
+                return ("✗ removing documents is turned off on this server (start it with --allow-remove)",
+                        gr.skip(), gr.skip())
+            source = _source_of(bot, doc_id) if doc_id else None
+            if source is None:
                 return gr.skip(), gr.skip(), gr.skip()
             try:
                 n = bot.remove_document(source)
-                msg = f"removed {Path(source).name} ({n} passages)"
+                msg = f"removed {_name(source)} ({n} passages)"
             except BayyinaError as exc:
                 msg = f"✗ {exc}"
             return msg, documents_markdown(bot), gr.update(choices=_choices(bot), value=None)
 
-        remove.click(remove_doc, [to_remove], [status, docs, to_remove])
+        remove.click(remove_doc, [to_remove], [status, docs, to_remove], api_visibility="private")
 
         def switch(lang: str):
             t = TEXT[lang]
@@ -272,17 +288,26 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
         def api_ask(q: str, turns_json: str = "[]") -> dict:
             import json
 
-            turns = json.loads(turns_json or "[]")
-            return bot.ask(q, turns).to_dict()
+            if len(turns_json or "") > MAX_HISTORY_JSON:
+                raise gr.Error(f"The history is {len(turns_json):,} characters; send at most {MAX_HISTORY_JSON:,} "
+                               "(the last turns are enough).")
+            try:
+                turns = json.loads(turns_json or "[]")
+                return bot.ask(q, turns).to_dict()
+            except ValueError as exc:
+                raise gr.Error(f"The history is not valid JSON ({str(exc)[:80]}): send a list of "
+                               "[question, answer] pairs.") from None
+            except BayyinaError as exc:      # a user's mistake: a clean message, no traceback
+                raise gr.Error(str(exc)[:500]) from None
 
         gr.api(api_ask, api_name="ask")
     return app, {"css": CSS}
 
 
 def serve(bot: Assistant, *, host: str = "127.0.0.1", port: int = 7860, data_dir: Path,
-          prevent_thread_lock: bool = False):
+          prevent_thread_lock: bool = False, allow_remove: bool = False):
     """Build and launch the app; return it (with ``prevent_thread_lock`` the call returns at once)."""
-    app, launch_kwargs = build_app(bot, data_dir=data_dir)
+    app, launch_kwargs = build_app(bot, data_dir=data_dir, allow_remove=allow_remove)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, quiet=True,
                max_file_size=f"{MAX_UPLOAD_MB}mb", **launch_kwargs)

@@ -79,9 +79,44 @@ def app_url(real_embedder, tmp_path_factory):
     index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
     bot = qa.Assistant(index)
     port = free_port()
-    app = serve(bot, port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True)
+    app = serve(bot, port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True,
+                allow_remove=True)     # this server's visitors may remove documents (tested below)
     yield f"http://127.0.0.1:{port}/"
     app.close()
+
+
+@pytest.fixture(scope="module")
+def locked_url(real_embedder, tmp_path_factory):
+    """A server started without --allow-remove."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    pytest.importorskip("gradio")
+    from qa.ui import serve
+
+    index = qa.Index(real_embedder)
+    index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
+    port = free_port()
+    app = serve(qa.Assistant(index), port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{port}/", index
+    app.close()
+
+
+def test_without_the_admin_flag_nothing_can_be_removed_and_no_path_is_shown(locked_url):
+    import json
+    import urllib.request
+
+    from gradio_client import Client
+
+    url, index = locked_url
+    info = urllib.request.urlopen(url + "gradio_api/info", timeout=30).read().decode()
+    config = urllib.request.urlopen(url + "config", timeout=30).read().decode()
+    assert "remove_doc" not in info and "/root/" not in info and str(qa.cache_dir()) not in config
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="history is not valid JSON"):
+        client.predict("ما القرار؟", "{not json", api_name="/ask")
+    with pytest.raises(Exception, match="question is empty"):
+        client.predict("   ", "[]", api_name="/ask")
+    assert [s.source for s in index.sources] == ["collective_security.ar.txt"]
+    assert json.loads(config)  # the page config is served
 
 
 def test_gradio_client_api(app_url):

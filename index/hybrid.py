@@ -51,6 +51,18 @@ class IndexConfig:
     lang_quota: int = 1
     quota_window: int = 5
 
+    def __post_init__(self) -> None:
+        for name, low in (("rrf_k", 0), ("candidates", 1), ("lang_quota", 0), ("quota_window", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise BayyinaError(f"IndexConfig.{name}={value!r} must be a whole number ≥ {low}.")
+        for name in ("dense_weight", "bm25_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
+                raise BayyinaError(f"IndexConfig.{name}={value!r} must be a number ≥ 0.")
+        if self.dense_kind not in ("auto", "flat", "hnsw"):
+            raise BayyinaError(f"IndexConfig.dense_kind={self.dense_kind!r} is unknown: use auto, flat or hnsw.")
+
     def to_dict(self) -> dict:
         return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,
                 "dense_kind": self.dense_kind, "rrf_k": self.rrf_k, "dense_weight": self.dense_weight,
@@ -216,10 +228,15 @@ class Index:
     def search(self, query: str, k: int = 5, *, mode: SearchMode = "hybrid",
                exclude_sources: Iterable[str] = ()) -> tuple[Hit, ...]:
         """The ``k`` best passages for ``query``, ignoring passages of ``exclude_sources``."""
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str):
+            raise BayyinaError(f"The search query must be text, not {type(query).__name__}.")
+        if not query.strip():
             raise BayyinaError("The search query is empty: give a question or some keywords.")
-        if k < 1:
-            raise BayyinaError(f"k={k} must be at least 1.")
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise BayyinaError(f"k={k!r} must be a whole number of at least 1.")
+        if isinstance(exclude_sources, (str, bytes)):
+            raise BayyinaError(f"exclude_sources must be a list of source names, not one string "
+                               f"({exclude_sources[:60]!r}): wrap it in a list.")
         if not self._passages:
             return ()
         if mode not in ("hybrid", "dense", "bm25"):

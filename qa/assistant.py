@@ -16,7 +16,7 @@ from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
 from qa.errors import BayyinaError
 from qa.readers.base import Reader
-from qa.readers.factory import ReaderOptions, make_reader
+from qa.readers.factory import READERS, ReaderOptions, make_reader
 from qa.types import Answer, AnswerChunk
 from sources.loaders import path_list
 from sources.text import detect_language
@@ -66,6 +66,15 @@ class Assistant:
         ``abstain=False`` makes a named reader answer even when unsure; ``threshold`` adds a floor
         on the reader's confidence. A reader with a ``condense`` method (the LLM readers) also
         rewrites follow-up questions for retrieval."""
+        if not isinstance(index, Index):
+            raise BayyinaError(f"Assistant needs an Index, not {type(index).__name__}: use Assistant.default(), "
+                               "Assistant.load(dir) or Assistant.from_paths(paths).")
+        for name, value, low in (("k", k, 1), ("context", context, 0)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise BayyinaError(f"{name}={value!r} must be a whole number ≥ {low}.")
+        if not isinstance(reader, str) and not isinstance(reader, Reader):
+            raise BayyinaError(f"reader must be a reader name ({', '.join(READERS)}) or a Reader, not "
+                               f"{type(reader).__name__}.")
         self.index = index
         self.reader: Reader = (make_reader(reader, index.embedder, abstain=abstain, options=reader_options)
                                if isinstance(reader, str) else reader)
@@ -91,6 +100,10 @@ class Assistant:
     @classmethod
     def load(cls, index_dir: str | Path, *, reader: Reader | str = "extractive",
              embedder: Embedder | None = None, reader_options: ReaderOptions | None = None) -> "Assistant":
+        if not isinstance(index_dir, (str, Path)) or not str(index_dir).strip():
+            raise BayyinaError(f"index_dir must be a folder path, not {index_dir!r}.")
+        if Path(index_dir).is_file():
+            raise BayyinaError(f"index_dir {str(index_dir)!r} is a file, not an index folder.")
         bot = cls(open_index(index_dir, embedder), reader, reader_options=reader_options)
         bot.index_dir = Path(index_dir)
         return bot

@@ -25,13 +25,14 @@ log = logging.getLogger(__name__)
 class MistralRsChat:
     """A ``ChatModel`` over a local GGUF file. ``model``: a bundled model name or a ``.gguf`` path.
     ``threads`` sets ``RAYON_NUM_THREADS`` for the process before the runtime starts (``None``:
-    leave it, which uses every core)."""
+    leave it, which uses every core); ``quiet`` sets ``RUST_LOG=warn`` then unless it is set."""
 
     def __init__(self, model: str | Path | LocalModel = DEFAULT_LOCAL_MODEL, *, threads: int | None = None,
-                 context_tokens: int = 4096) -> None:
+                 context_tokens: int = 4096, quiet: bool = True) -> None:
         self._model = model
         self.threads = threads
         self.context_tokens = context_tokens
+        self.quiet = quiet
         path = Path(model) if isinstance(model, (str, Path)) and str(model).endswith(".gguf") else None
         self.name = f"mistralrs:{path.name if path else (model.name if isinstance(model, LocalModel) else model)}"
         self._runner = None
@@ -40,6 +41,10 @@ class MistralRsChat:
     def _load(self):
         if self._runner is not None:
             return self._runner
+        if self.quiet:
+            # mistral.rs logs every loading step at INFO, with colour codes, unless RUST_LOG says
+            # otherwise; a library stays quiet unless asked (quiet=False, or RUST_LOG set by the user).
+            os.environ.setdefault("RUST_LOG", "warn")
         try:
             import mistralrs
         except ImportError:

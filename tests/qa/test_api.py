@@ -76,3 +76,24 @@ def test_from_paths_takes_one_path_as_one_path(tmp_path, fake_embedder):
     afile.write_text("x")
     with pytest.raises(qa.BayyinaError, match="is a file, not a folder"):
         qa.Assistant.from_paths([doc], index_dir=afile, embedder=fake_embedder)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda idx: qa.Assistant(None), "needs an Index, not NoneType"),
+    (lambda idx: qa.Assistant(idx, k=0), "k=0 must be"),
+    (lambda idx: qa.Assistant(idx, context="1"), "context='1' must be"),
+    (lambda idx: qa.Assistant(idx, reader=42), "not int"),
+    (lambda idx: qa.Assistant.load(None), "index_dir must be a folder path, not None"),
+    (lambda idx: idx.search(42), "must be text, not int"),
+    (lambda idx: idx.search("q", k="5"), "k='5' must be"),
+    (lambda idx: idx.search("q", exclude_sources="un.en.txt"), "wrap it in a list"),
+    (lambda idx: qa.IndexConfig(rrf_k=-5), "rrf_k=-5"),
+    (lambda idx: qa.IndexConfig(dense_kind="ivf"), "dense_kind='ivf'"),
+    (lambda idx: qa.IndexConfig(bm25_weight=float("nan")), "bm25_weight=nan"),
+])
+def test_public_entry_points_name_the_bad_argument(call, msg, fake_embedder, bilingual_docs):
+    from index.hybrid import build
+
+    idx = build(bilingual_docs, fake_embedder)
+    with pytest.raises(qa.BayyinaError, match=msg):
+        call(idx)

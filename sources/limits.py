@@ -27,6 +27,7 @@ class Limits:
     zip_total_bytes: int = 256 * MB    # all decompressed .docx parts together
     paragraphs: int = 200_000          # paragraphs in a .docx
     pdf_pages: int = 3000
+    seconds: float = 300.0             # reading one PDF (pdfminer can be made to crawl)
 
 
 LIMITS = Limits()

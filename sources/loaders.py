@@ -7,10 +7,10 @@ that lists every skipped file with its reason — one bad file never stops the o
 
 from __future__ import annotations
 
-import os
-
 import logging
+import os
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,11 +331,15 @@ def _pdf_pages(path: Path) -> list[str]:
     except ImportError:  # pragma: no cover - a core dependency
         raise MissingDependencyError("Reading PDF needs pdfminer.six.", "pip install pdfminer.six") from None
     check_size(path, LIMITS.file_bytes, "PDF files")
+    started = time.monotonic()
     try:
         pages = []
         for page in extract_pages(str(path)):
             if len(pages) >= LIMITS.pdf_pages:
                 raise SourceError(str(path), f"has over {LIMITS.pdf_pages:,} pages; split it into smaller files")
+            if time.monotonic() - started > LIMITS.seconds:
+                raise SourceError(str(path), f"took over {LIMITS.seconds:.0f} s to read ({len(pages)} pages so far): "
+                                             "a damaged or hostile PDF; re-export it or split it")
             pages.append("".join(el.get_text() for el in page if isinstance(el, LTTextContainer)))
         return pages
     except (PDFEncryptionError, PDFPasswordIncorrect):

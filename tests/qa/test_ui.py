@@ -69,34 +69,32 @@ def test_sources_panel_highlights_the_quote(fake_embedder, bilingual_docs):
                                                                    '<strong class="short">678</strong> — ')
 
 
-@pytest.fixture(scope="module")
-def app_url(real_embedder, tmp_path_factory):
+def _serve(real_embedder, tmp_path_factory, **options):
+    """A real server on 127.0.0.1 over the bundled corpus: (url, index, app)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     pytest.importorskip("gradio")
     from qa.ui import serve
 
     index = qa.Index(real_embedder)
     index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
-    bot = qa.Assistant(index)
     port = free_port()
-    app = serve(bot, port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True,
-                allow_remove=True)     # this server's visitors may remove documents (tested below)
-    yield f"http://127.0.0.1:{port}/"
+    app = serve(qa.Assistant(index), port=port, data_dir=tmp_path_factory.mktemp("uploads"),
+                prevent_thread_lock=True, **options)
+    return f"http://127.0.0.1:{port}/", index, app
+
+
+@pytest.fixture(scope="module")
+def app_url(real_embedder, tmp_path_factory):
+    url, _, app = _serve(real_embedder, tmp_path_factory, allow_remove=True)   # visitors may remove (tested)
+    yield url
     app.close()
 
 
 @pytest.fixture(scope="module")
 def locked_url(real_embedder, tmp_path_factory):
     """A server started without --allow-remove."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    pytest.importorskip("gradio")
-    from qa.ui import serve
-
-    index = qa.Index(real_embedder)
-    index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
-    port = free_port()
-    app = serve(qa.Assistant(index), port=port, data_dir=tmp_path_factory.mktemp("uploads"), prevent_thread_lock=True)
-    yield f"http://127.0.0.1:{port}/", index
+    url, index, app = _serve(real_embedder, tmp_path_factory)
+    yield url, index
     app.close()
 
 

@@ -161,6 +161,17 @@ class Index:
         result = self.add_documents(report.documents, progress=progress)
         return replace(result, skipped=result.skipped + report.skipped)
 
+    def document_text(self, source: str) -> str:
+        """The text of an indexed document, rebuilt from its passages with every offset in place
+        (only whitespace ever falls between passages, and it comes back as spaces)."""
+        passages = [p for p in self._passages if p.source == source]
+        if not passages:
+            raise BayyinaError(f"Source {source!r} is not in the index.")
+        chars = [" "] * max(p.end for p in passages)
+        for p in passages:
+            chars[p.start:p.end] = p.text
+        return "".join(chars)
+
     def remove_source(self, source: str) -> int:
         """Remove every passage of ``source``; return how many were removed."""
         if source not in self._sources:

@@ -144,6 +144,11 @@ class Assistant:
         with self._lock:
             return self.index.sources
 
+    def document_text(self, source: str) -> str:
+        """An indexed document's text with its offsets (what citations' ``start``/``end`` point into)."""
+        with self._lock:
+            return self.index.document_text(source)
+
     def add_files(self, paths: Iterable[str | Path], *, progress: bool = False) -> AddReport:
         """Index more files (unreadable ones are reported in ``skipped``), saving the index when
         the assistant has a folder."""

@@ -237,20 +237,43 @@ def cmd_chat(args: argparse.Namespace) -> int:
             history.append((question, answer.text))
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported: nothing leaves
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from qa.ui import serve
+    api_key = args.api_key or os.environ.get("BAYYINA_API_KEY") or None
+    if not _loopback(args.host) and not api_key:
+        raise qa.BayyinaError(f"Refusing to serve on {args.host} without an API key: anyone on the network could "
+                              "use it. Pass --api-key KEY (or set BAYYINA_API_KEY), or serve on 127.0.0.1.")
+    # Validated before any model loads.
+    if args.queue is not None and args.queue < 1:
+        raise qa.BayyinaError(f"--queue {args.queue} must be at least 1.")
+    import uvicorn
+
+    from qa.server import create_app
 
     options = _reader_options(args)
     bot = (qa.Assistant.load(args.index, reader=args.reader, reader_options=options) if args.index
            else qa.Assistant.default(reader=args.reader, progress=True, reader_options=options))
     data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
     _warm_up(bot)  # the first question must not wait for the model
-    print(f"Bayyina is serving on http://{args.host}:{args.port}  (uploads are stored in {data_dir})")
-    serve(bot, host=args.host, port=args.port, data_dir=data_dir, allow_remove=args.allow_remove)
+    app = create_app(bot, api_key=api_key, cors=args.cors or None, queue=args.queue,
+                     allow_remove=args.allow_remove, data_dir=data_dir)
+    print(f"Bayyina is serving on http://{args.host}:{args.port}  (chat at /, OpenAI-compatible API at /v1, "
+          f"native API at /api/v1; uploads are stored in {data_dir})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -326,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_index_opts(p, default=None)
         p.set_defaults(func=func)
 
-    p = sub.add_parser("serve", help="the chat in the browser (Gradio)")
+    p = sub.add_parser("serve", help="the chat in the browser and the HTTP API (one process)")
     _add_reader_opts(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -334,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_opts(p, default=None)
     p.add_argument("--allow-remove", action="store_true",
                    help="let visitors remove documents (off by default: any visitor could remove anyone's)")
+    p.add_argument("--api-key", default=None, metavar="KEY",
+                   help="require 'Authorization: Bearer KEY' on the API (or $BAYYINA_API_KEY); needed to serve "
+                        "beyond 127.0.0.1")
+    p.add_argument("--cors", action="append", metavar="ORIGIN", help="allow browser calls from ORIGIN (repeatable)")
+    p.add_argument("--queue", type=int, default=None,
+                   help="answers in progress at once; more get HTTP 429 with Retry-After (default: 32 for "
+                        "extractive, 2 for llm/openai)")
     p.set_defaults(func=cmd_serve)
 
     for ep in entry_points(group="bayyina.commands"):

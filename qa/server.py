@@ -1,0 +1,521 @@
+"""The HTTP API that `bayyina serve` runs: OpenAI-compatible chat with citations that survive, plus
+native ask/search/documents — one ASGI app (FastAPI), the Gradio chat mounted on it at ``/``, one
+index and one model.
+
+- ``GET /v1/models``, ``POST /v1/chat/completions`` (``stream`` true/false): the answer text carries
+  ``[n]`` markers and ``message.annotations`` one OpenAI ``url_citation`` per marker (its character
+  span in the answer, the document's name, a link to the cited span); the full citations are in
+  the ``bayyina`` extension field that generic clients ignore. Abstention is an ordinary message.
+- ``/api/v1/ask`` (and ``ask/stream``, SSE events ``token``, ``citation``, ``answer``), ``search``,
+  ``documents`` (list, upload, get with text, delete with ``--allow-remove``), ``health``, ``ready``.
+- API keys (Bearer, constant-time compare), body and question limits, a bounded generation queue
+  (429 with ``Retry-After`` when full), OpenAI-shaped errors, CORS only for ``--cors`` origins.
+  ``/docs`` is off (its page loads assets from a CDN); the spec is at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Literal
+
+from qa.assistant import Assistant, QuestionError
+from qa.errors import BayyinaError, MissingDependencyError
+from qa.types import Answer, Citation
+
+try:
+    from fastapi import FastAPI, File, Request, UploadFile
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, StreamingResponse
+    from pydantic import BaseModel, ConfigDict, Field
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError:  # pragma: no cover - gradio brings fastapi
+    raise MissingDependencyError("The HTTP API needs FastAPI.", 'pip install "bayyina[ui]"') from None
+
+MAX_BODY_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def doc_id(source: str) -> str:
+    """The opaque id of a document in URLs (never a server path)."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------- typed bodies
+
+
+_STRICT = ConfigDict(strict=True)   # "false" is not a temperature, "5" not a k
+
+
+class ChatMessage(BaseModel):
+    model_config = _STRICT
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class ChatRequest(BaseModel):
+    model: str = Field(default="bayyina-extractive", max_length=100)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=101)
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1, le=100_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+    model_config = {"strict": True, "json_schema_extra": {"examples": [
+        {"model": "bayyina-extractive", "messages": [{"role": "user", "content": "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟"}]},
+        {"model": "bayyina-extractive", "messages": [
+            {"role": "user", "content": "Which resolution authorised the use of force against Iraq?"},
+            {"role": "assistant", "content": "678 — «…» [1]"}, {"role": "user", "content": "When was it issued?"}]},
+    ]}}
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    history: list[Annotated[list[Annotated[str, Field(max_length=20_000)]], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list, max_length=50, description="earlier [question, answer] turns")
+
+    model_config = {"strict": True, "json_schema_extra": {"examples": [
+        {"question": "متى انتهت العمليات العسكرية ضد العراق؟", "history": []},
+        {"question": "When was it issued?", "history": [["Which resolution authorised force against Iraq?", "678 [1]"]]},
+    ]}}
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(default=5, ge=1, le=100)
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+    model_config = {"strict": True, "json_schema_extra": {"examples": [{"query": "قرار مجلس الأمن 678", "k": 3},
+                                                       {"query": "human security", "k": 5, "mode": "hybrid"}]}}
+
+
+class CitationOut(BaseModel):
+    n: int
+    source: str
+    start: int
+    end: int
+    page: int | None
+    text: str
+    score: float
+    passage: dict[str, Any]
+    answer_span: dict[str, Any] | None
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answer: str
+    short: str
+    language: str
+    abstained: bool
+    support: str
+    citations: list[CitationOut]
+    reader: str
+    check: str
+    timings_ms: dict[str, float | None]
+    tokens: dict[str, int] | None = None
+
+
+class HitOut(BaseModel):
+    rank: int
+    score: float
+    source: str
+    start: int
+    end: int
+    page: int | None
+    lang: str
+    text: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    hits: list[HitOut]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    passages: int
+
+
+class DocumentText(DocumentOut):
+    text: str
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    code: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, type_: str, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.code, self.headers = status, message, type_, code, headers or {}
+
+
+def _error(status: int, message: str, type_: str, code: str | None = None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": type_, "code": code}}, status_code=status,
+                        headers=headers)
+
+
+# ---------------------------------------------------------------------------- the app
+
+
+class _Gate:
+    """At most ``size`` generations at once; a request past that is refused at once (429)."""
+
+    def __init__(self, size: int) -> None:
+        self._sem = threading.BoundedSemaphore(max(1, size))
+
+    def enter(self) -> None:
+        if not self._sem.acquire(blocking=False):
+            raise ApiError(429, "The server is busy answering other questions; retry in a moment.",
+                           "rate_limit_error", "queue_full", {"Retry-After": "1"})
+
+    def leave(self) -> None:
+        self._sem.release()
+
+
+def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | None = None,
+               queue: int | None = None, allow_remove: bool = False, data_dir: Path | None = None,
+               ui: bool = True) -> FastAPI:
+    """The ASGI app: the API, and (``ui``) the Gradio chat at ``/``. ``queue``: answers in progress
+    at once (running or waiting their turn); past it, 429. Default: 32 for the extractive reader
+    (milliseconds each), 2 for a generative one (seconds each, one at a time on a CPU)."""
+    if queue is None:
+        queue = 32 if bot.reader.name == "extractive" else 2
+    app = FastAPI(title="Bayyina", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Answers from your documents, in Arabic and English, with every claim cited. "
+                              "OpenAI-compatible chat at /v1, native API at /api/v1.")
+    gate = _Gate(queue)
+    model_id = f"bayyina-{bot.reader.name}"
+    data_dir = data_dir or Path.cwd() / "uploads"
+    state = {"ready": True}
+
+    if cors:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=cors, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        path = request.url.path
+        if path.startswith(("/v1/", "/api/v1/")) and path not in ("/api/v1/health",):
+            if api_key is not None:
+                given = request.headers.get("authorization", "")
+                token = given[7:] if given.lower().startswith("bearer ") else ""
+                if not hmac.compare_digest(token.encode(), api_key.encode()):
+                    return _error(401, "Missing or wrong API key: send 'Authorization: Bearer <key>'.",
+                                  "invalid_request_error", "invalid_api_key")
+            limit = MAX_UPLOAD_BYTES + 1_000_000 if path == "/api/v1/documents" else MAX_BODY_BYTES
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                return _error(413, f"The request body is over {limit:,} bytes.", "invalid_request_error",
+                              "body_too_large")
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError):
+        return _error(exc.status, exc.message, exc.type, exc.code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}", "invalid_request_error",
+                      "invalid_request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:   # every method the path has (one route per method in FastAPI)
+            methods = {m for r in app.routes if getattr(r, "path_regex", None) is not None
+                       and r.path_regex.match(request.url.path) for m in (getattr(r, "methods", None) or ())}
+            headers["Allow"] = ", ".join(sorted(methods - {"HEAD"} if "GET" not in methods else methods))
+        return _error(exc.status_code, str(exc.detail), "invalid_request_error", None, headers)
+
+    @app.exception_handler(BayyinaError)
+    async def bayyina_error(_: Request, exc: BayyinaError):
+        return _error(400, str(exc)[:1000], "invalid_request_error", type(exc).__name__)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception):
+        return _error(500, "Internal error; see the server log.", "server_error", None)
+
+    responses = {code: {"model": ErrorOut} for code in (400, 401, 413, 422, 429)}
+
+    # ------------------------------------------------------------------ OpenAI-compatible
+
+    @app.get("/v1/models", responses=responses)
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": model_id, "object": "model", "created": 0, "owned_by": "bayyina"}]}
+
+    streamed = {200: {"content": {"application/json": {}, "text/event-stream": {}},
+                      "description": "a chat.completion, or with stream=true chat.completion.chunk events"}}
+
+    @app.post("/v1/chat/completions", responses={**streamed, 404: {"model": ErrorOut}, **responses})
+    async def chat_completions(body: ChatRequest, request: Request):
+        question, history = _conversation(body.messages)
+        if body.model not in (model_id, "bayyina"):
+            raise ApiError(404, f"Model {body.model!r} is not served here; use {model_id!r} (GET /v1/models).",
+                           "invalid_request_error", "model_not_found")
+        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
+        if not body.stream:
+            answer = await _answer(bot, gate, question, history)
+            return _completion(answer, completion_id, created, model_id)
+        gate.enter()
+        chunks = _start_stream(bot, gate, question, history)
+        return StreamingResponse(_sse_chat(chunks, request, completion_id, created, model_id),
+                                 media_type="text/event-stream")
+
+    # ------------------------------------------------------------------ native
+
+    @app.post("/api/v1/ask", response_model=AnswerOut, response_model_exclude_unset=True, responses=responses)
+    async def ask(body: AskRequest):
+        return (await _answer(bot, gate, body.question, [tuple(t) for t in body.history])).to_dict()
+
+    @app.post("/api/v1/ask/stream", response_class=StreamingResponse,
+              responses={200: {"content": {"text/event-stream": {}},
+                               "description": "events: token, citation, answer"}, **responses})
+    async def ask_stream(body: AskRequest, request: Request):
+        gate.enter()
+        chunks = _start_stream(bot, gate, body.question, [tuple(t) for t in body.history])
+        return StreamingResponse(_sse_native(chunks, request), media_type="text/event-stream")
+
+    @app.post("/api/v1/search", response_model=SearchOut, responses=responses)
+    def search(body: SearchRequest):
+        hits = bot.index.search(body.query, k=body.k, mode=body.mode)
+        return {"query": body.query, "hits": [
+            {"rank": h.rank, "score": round(h.score, 6), "source": h.passage.source, "start": h.passage.start,
+             "end": h.passage.end, "page": h.passage.page, "lang": h.passage.lang, "text": h.passage.text}
+            for h in hits]}
+
+    def _doc_out(s) -> dict:
+        return {"id": doc_id(s.source), "name": Path(s.source).name, "kind": s.kind, "passages": s.passages}
+
+    def _find(doc: str):
+        for s in bot.documents():
+            if doc_id(s.source) == doc:
+                return s
+        raise ApiError(404, f"No document with id {doc[:40]!r}; list them at GET /api/v1/documents.",
+                       "invalid_request_error", "document_not_found")
+
+    @app.get("/api/v1/documents", response_model=list[DocumentOut], responses=responses)
+    def documents():
+        return [_doc_out(s) for s in bot.documents()]
+
+    @app.get("/api/v1/documents/{doc}", response_model=DocumentText, responses={404: {"model": ErrorOut}, **responses})
+    def document(doc: str):
+        s = _find(doc)
+        return {**_doc_out(s), "text": bot.document_text(s.source)}
+
+    @app.post("/api/v1/documents", response_model=list[DocumentOut], responses=responses)
+    async def upload(files: list[UploadFile] = File(...)):
+        from qa.ui import safe_upload_name
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        stored, problems = [], []
+        for f in files:
+            name = safe_upload_name(f.filename or "upload")
+            data = await f.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                problems.append(f"{name}: over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit")
+                continue
+            target = data_dir / name
+            target.write_bytes(data)
+            stored.append(target)
+        report = await asyncio.to_thread(bot.add_files, stored) if stored else None
+        problems += [f"{Path(s.path).name}: {s.reason}" for s in (report.skipped if report else ())]
+        if problems and not (report and (report.added or report.replaced or report.unchanged)):
+            raise ApiError(400, "Nothing was indexed: " + "; ".join(problems), "invalid_request_error",
+                           "nothing_indexed")
+        names = {str(p) for p in stored}
+        return [_doc_out(s) for s in bot.documents() if s.source in names]
+
+    @app.delete("/api/v1/documents/{doc}", responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}, **responses})
+    def delete(doc: str) -> dict:
+        if not allow_remove:
+            raise ApiError(403, "Removing documents is turned off on this server (start it with --allow-remove).",
+                           "permission_error", "remove_disabled")
+        s = _find(doc)
+        removed = bot.remove_document(s.source)
+        path = Path(s.source)
+        try:
+            if path.resolve().parent == data_dir.resolve():   # an upload: its stored copy goes too
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return {"id": doc, "removed_passages": removed}
+
+    @app.get("/api/v1/health")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/api/v1/ready")
+    def ready() -> dict:
+        return {"ready": state["ready"], "reader": bot.reader.name, "passages": len(bot.index),
+                "documents": len(bot.documents())}
+
+    if ui:
+        import gradio as gr
+
+        from qa.ui import build_app
+
+        blocks, launch_kwargs = build_app(bot, data_dir=data_dir, allow_remove=allow_remove)
+        blocks.queue(default_concurrency_limit=4)
+        app = gr.mount_gradio_app(app, blocks, path="", css=launch_kwargs.get("css"))
+    return app
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
+    """The last user message is the question; earlier user/assistant pairs the history."""
+    turns = [m for m in messages if m.role != "system"]
+    if not turns or turns[-1].role != "user":
+        raise ApiError(400, "The last message must be the user's question.", "invalid_request_error",
+                       "no_question")
+    history, pending = [], None
+    for m in turns[:-1]:
+        if m.role == "user":
+            pending = m.content
+        elif pending is not None:
+            history.append((pending, _MARKER.sub("", m.content).strip()))
+            pending = None
+    return turns[-1].content, history
+
+
+async def _answer(bot: Assistant, gate: _Gate, question: str, history) -> Answer:
+    gate.enter()
+    try:
+        return await asyncio.to_thread(bot.ask, question, history)
+    finally:
+        gate.leave()
+
+
+def _start_stream(bot: Assistant, gate: _Gate, question: str, history) -> Iterator:
+    """The answer's chunks; the question is checked now, so a bad one is a clean 400, not a broken stream."""
+    try:
+        from qa.assistant import question_language
+
+        question_language(question)
+        stream = bot.stream(question, history)
+    except BaseException:
+        gate.leave()
+        raise
+
+    def chunks():
+        try:
+            yield from stream
+        finally:
+            gate.leave()
+
+    return chunks()
+
+
+def annotations(answer: Answer) -> list[dict]:
+    """One OpenAI ``url_citation`` per ``[n]`` marker: its span in the answer text, the document's
+    name, and a link to the cited span (served by ``GET /api/v1/documents/{id}``)."""
+    by_n = {c.n: c for c in answer.citations}
+    out = []
+    for m in _MARKER.finditer(answer.text):
+        c: Citation | None = by_n.get(int(m.group(1)))
+        if c is None:
+            continue
+        out.append({"type": "url_citation", "url_citation": {
+            "start_index": m.start(), "end_index": m.end(), "title": Path(c.source).name,
+            "url": f"/api/v1/documents/{doc_id(c.source)}#chars={c.start}-{c.end}"}})
+    return out
+
+
+def _extension(answer: Answer) -> dict:
+    d = answer.to_dict()
+    return {"abstained": answer.abstained, "short": answer.short, "support": answer.support,
+            "language": answer.lang, "citations": d["citations"], "check": answer.check,
+            "search_query": answer.search_query}
+
+
+def _completion(answer: Answer, completion_id: str, created: int, model: str) -> dict:
+    return {"id": completion_id, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                "role": "assistant", "content": answer.text, "annotations": annotations(answer)}}],
+            "usage": {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.generated_tokens,
+                      "total_tokens": answer.prompt_tokens + answer.generated_tokens},
+            "bayyina": _extension(answer)}
+
+
+async def _iterate(chunks: Iterator, request: Request):
+    """The chunks of a (blocking) stream, read on a worker thread; stops when the client leaves."""
+    done = object()
+    iterator = iter(chunks)
+    try:
+        while True:
+            if await request.is_disconnected():
+                return
+            item = await asyncio.to_thread(next, iterator, done)
+            if item is done:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close:
+            await asyncio.to_thread(close)
+
+
+def _sse(data: dict | str) -> str:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _sse_chat(chunks: Iterator, request: Request, completion_id: str, created: int, model: str):
+    head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+    yield _sse({**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                     "finish_reason": None}]})
+    streamed = ""
+    try:
+        async for chunk in _iterate(chunks, request):
+            if chunk.answer is None:
+                if chunk.delta:
+                    streamed += chunk.delta
+                    yield _sse({**head, "choices": [{"index": 0, "delta": {"content": chunk.delta},
+                                                     "finish_reason": None}]})
+                continue
+            answer = chunk.answer
+            if answer.text.startswith(streamed):
+                rest = answer.text[len(streamed):]
+            else:   # the final text corrects what streamed (e.g. an abstention): clients see it as appended
+                rest = answer.text
+            delta = {"content": rest, "annotations": annotations(answer)} if rest else {"annotations": annotations(answer)}
+            yield _sse({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": "stop"}],
+                        "bayyina": _extension(answer)})
+    except BayyinaError as exc:
+        yield _sse({"error": {"message": str(exc)[:1000], "type": "invalid_request_error", "code": None}})
+    yield _sse("[DONE]")
+
+
+async def _sse_native(chunks: Iterator, request: Request):
+    try:
+        async for chunk in _iterate(chunks, request):
+            if chunk.delta:
+                yield f"event: token\ndata: {json.dumps({'text': chunk.delta}, ensure_ascii=False)}\n\n"
+            if chunk.answer is not None:
+                for c in chunk.answer.citations:
+                    yield f"event: citation\ndata: {json.dumps(c.to_dict(), ensure_ascii=False)}\n\n"
+                yield f"event: answer\ndata: {json.dumps(chunk.answer.to_dict(), ensure_ascii=False)}\n\n"
+    except BayyinaError as exc:
+        yield f"event: error\ndata: {json.dumps({'message': str(exc)[:1000]}, ensure_ascii=False)}\n\n"

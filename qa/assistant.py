@@ -197,14 +197,18 @@ class Assistant:
         """Stream the answer: text deltas, then a last chunk carrying the finished ``Answer``.
         Safe while other threads add or remove documents: the answer is produced on a worker
         thread that holds the index lock (a generator may resume on any thread, so it cannot hold
-        the lock itself); chunks reach the caller through a queue as they are generated."""
+        the lock itself); chunks reach the caller through a queue as they are generated. Closing the
+        stream early (a client that disconnects) stops the generation."""
         inputs = self._inputs(question, history, exclude_sources)
         chunks: queue.Queue = queue.Queue()
+        cancelled = threading.Event()
 
         def work() -> None:
             try:
                 with self._lock:
                     for chunk in self.chain.stream(inputs):
+                        if cancelled.is_set():   # the caller stopped listening: stop generating
+                            break
                         chunks.put(chunk)
             except BaseException as exc:  # handed to the caller's thread
                 chunks.put(exc)
@@ -212,10 +216,13 @@ class Assistant:
                 chunks.put(_DONE)
 
         threading.Thread(target=work, name="bayyina-answer", daemon=True).start()
-        while (item := chunks.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        try:
+            while (item := chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            cancelled.set()
 
     def ask(self, question: str, history: object = (), *, exclude_sources: Iterable[str] = ()) -> Answer:
         """Answer ``question`` (``history``: ``[(question, answer), …]`` of earlier turns): the

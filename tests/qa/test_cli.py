@@ -188,3 +188,10 @@ def test_concurrent_cli_writers_keep_both_files(tmp_path, docs, fake_models, cap
     with store.writer_lock(idx):      # this process holds it: the CLI call re-enters, it does not deadlock
         assert run(capsys, "index", "add", str(docs / "un.ar.txt"), "--index", str(idx))[0] == 0
     assert not (tmp_path / ".idx.lock").exists()
+
+
+def test_serve_refuses_a_non_loopback_address_without_a_key(monkeypatch, capsys):
+    monkeypatch.delenv("BAYYINA_API_KEY", raising=False)
+    monkeypatch.setattr(qa, "load_embedder", lambda *a, **k: pytest.fail("no model may load"))
+    code, _, err = run(capsys, "serve", "--host", "0.0.0.0")
+    assert code == 2 and "without an API key" in err and "--api-key" in err

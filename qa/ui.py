@@ -48,6 +48,7 @@ TEXT = {
 CSS = """
 .bayyina-msg, .bayyina-src { unicode-bidi: plaintext; font-family: "Noto Naskh Arabic", "DejaVu Sans", sans-serif; }
 .bayyina-msg[dir=rtl], .bayyina-src[dir=rtl] { text-align: right; }
+.bayyina-msg.answer { unicode-bidi: isolate; }
 #question textarea { unicode-bidi: plaintext; text-align: start; }
 .bayyina-src mark { background: #ffe58a; padding: 0 2px; }
 .bayyina-src mark.answer { background: #ffb84d; font-weight: 700; padding: 0 1px; }
@@ -62,17 +63,35 @@ def _dir(text: str) -> str:
     return "rtl" if detect_language(text, threshold=0.5) == "ar" else "ltr"
 
 
+_QUOTED = re.compile(r"«[^»]*»")
+
+
 def message_html(text: str, lang: str | None = None, short: str = "") -> str:
     """A chat message with its own direction; ``[n]`` markers become links to the sources panel;
-    the short answer the text leads with is bold."""
+    the short answer the text leads with is bold. An answer (``lang`` given: the asker's language)
+    is laid out in that direction, with every quote and the short answer isolated (``<bdi>``) so a
+    quote in the other script never flips the note's parentheses or the order of the numbers."""
     direction = "rtl" if (lang or detect_language(text, threshold=0.5)) == "ar" else "ltr"
-    if short and text.startswith(short):
-        body = f'<strong class="short">{html.escape(short)}</strong>' + html.escape(text[len(short):])
-    else:
+    if lang is None:   # a question as typed: each paragraph follows its own first letters
         body = html.escape(text)
+        kind = "bayyina-msg"
+    else:
+        rest = text
+        head = ""
+        if short and text.startswith(short):
+            head = f'<strong class="short"><bdi>{html.escape(short)}</bdi></strong>'
+            rest = text[len(short):]
+        pieces, pos = [], 0
+        for m in _QUOTED.finditer(rest):
+            pieces.append(html.escape(rest[pos:m.start()]))
+            pieces.append(f'<bdi dir="{_dir(m.group(0))}">{html.escape(m.group(0))}</bdi>')
+            pos = m.end()
+        pieces.append(html.escape(rest[pos:]))
+        body = head + "".join(pieces)
+        kind = "bayyina-msg answer"
     body = body.replace("\n", "<br>")
     body = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
-    return f'<div class="bayyina-msg" dir="{direction}" lang="{"ar" if direction == "rtl" else "en"}">{body}</div>'
+    return f'<div class="{kind}" dir="{direction}" lang="{"ar" if direction == "rtl" else "en"}">{body}</div>'
 
 
 def sources_html(answer: Answer | None, ui_lang: str = "en") -> str:

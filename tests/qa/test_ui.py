@@ -65,8 +65,16 @@ def test_sources_panel_highlights_the_quote(fake_embedder, bilingual_docs):
     answer = bot.ask("resolution 678")
     panel = sources_html(answer)
     assert '<mark>resolution <mark class="answer">678</mark></mark>' in panel
-    assert message_html(answer.text, "en", answer.short).startswith('<div class="bayyina-msg" dir="ltr" lang="en">'
-                                                                   '<strong class="short">678</strong> — ')
+    assert message_html(answer.text, "en", answer.short).startswith(
+        '<div class="bayyina-msg answer" dir="ltr" lang="en"><strong class="short"><bdi>678</bdi></strong> — '
+        '<bdi dir="ltr">«resolution 678»</bdi>')
+
+
+def test_an_english_answer_quoting_arabic_keeps_its_direction_and_parentheses():
+    msg = message_html("678 — «لكن ومع دخول الأزمة رقم 678 …» [1]\n(Quoted in Arabic, as written in the source.)",
+                       "en", "678")
+    assert 'dir="ltr"' in msg.split(">")[0] and '<bdi dir="rtl">«لكن' in msg
+    assert "<br>(Quoted in Arabic" in msg         # the note sits outside every isolate, in the answer's direction
 
 
 def _serve(real_embedder, tmp_path_factory, **options):

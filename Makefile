@@ -74,6 +74,7 @@ bench: model llm-model
 	$(PY) bench/llm_runtimes.py
 	$(PY) bench/fit_abstention.py --out reports/abstention.json
 	$(PY) bench/injections.py
+	$(PY) bench/http_api.py
 	$(VENV)/bin/bayyina eval run bench/configs/bundled.toml --out reports/bundled
 	$(VENV)/bin/bayyina eval run bench/configs/bundled-llm.toml --out reports/bundled-llm
 	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad

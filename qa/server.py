@@ -29,6 +29,7 @@ from typing import Annotated, Any, Iterator, Literal
 from qa.assistant import Assistant, QuestionError
 from qa.errors import BayyinaError, MissingDependencyError
 from qa.types import Answer, Citation
+from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads
 
 try:
     from fastapi import FastAPI, File, Request, UploadFile
@@ -40,7 +41,7 @@ except ImportError:  # pragma: no cover - gradio brings fastapi
     raise MissingDependencyError("The HTTP API needs FastAPI.", 'pip install "bayyina[ui]"') from None
 
 MAX_BODY_BYTES = 1_000_000
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -326,19 +327,24 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
 
     @app.post("/api/v1/documents", response_model=list[DocumentOut], responses=responses)
     async def upload(files: list[UploadFile] = File(...)):
-        from qa.ui import safe_upload_name
+        import tempfile
 
-        data_dir.mkdir(parents=True, exist_ok=True)
-        stored, problems = [], []
-        for f in files:
-            name = safe_upload_name(f.filename or "upload")
-            data = await f.read(MAX_UPLOAD_BYTES + 1)
-            if len(data) > MAX_UPLOAD_BYTES:
-                problems.append(f"{name}: over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit")
-                continue
-            target = data_dir / name
-            target.write_bytes(data)
-            stored.append(target)
+        problems: list[str] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            received = []
+            for i, f in enumerate(files):
+                data = await f.read(MAX_UPLOAD_BYTES + 1)
+                name = safe_upload_name(f.filename or "upload")
+                if len(data) > MAX_UPLOAD_BYTES:
+                    problems.append(f"{name}: over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit")
+                    continue
+                path = Path(tmp) / str(i) / name
+                path.parent.mkdir()
+                path.write_bytes(data)
+                received.append(path)
+            # The UI's path: safe names, supported types, sizes, kept inside the uploads folder.
+            stored, refused = store_uploads(received, data_dir)
+            problems += refused
         report = await asyncio.to_thread(bot.add_files, stored) if stored else None
         problems += [f"{Path(s.path).name}: {s.reason}" for s in (report.skipped if report else ())]
         if problems and not (report and (report.added or report.replaced or report.unchanged)):

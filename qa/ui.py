@@ -10,11 +10,11 @@ import hashlib
 import html
 import logging
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Sequence
 
+from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads  # noqa: F401 (the UI's API)
 from qa.abstain import nearest_label, unverified_note
 from qa.assistant import Assistant
 from qa.errors import BayyinaError, MissingDependencyError
@@ -26,7 +26,6 @@ from sources.text import detect_language
 logger = logging.getLogger(__name__)
 
 MAX_HISTORY_JSON = 200_000   # characters of history one API call may send
-MAX_UPLOAD_MB = 50
 STREAM_INTERVAL_S = 0.05   # at most ~20 redraws a second while tokens stream
 EXAMPLES = [
     "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟",
@@ -56,7 +55,6 @@ CSS = """
 a.cite { text-decoration: none; font-weight: 600; }
 """
 _MARKER = re.compile(r"\[(\d+)\]")
-_SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
 def _dir(text: str) -> str:
@@ -152,35 +150,6 @@ def _source_of(bot: Assistant, doc_id: str) -> str | None:
     return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
 
 
-def safe_upload_name(name: str) -> str:
-    """A file name that cannot leave the data folder (no folders, no dot-files, no odd characters)."""
-    base = Path(name.replace("\\", "/")).name
-    base = _SAFE_NAME.sub("_", base).strip(" .") or "upload"
-    return base[:120]
-
-
-def store_uploads(files: Sequence[str], data_dir: Path, *, max_mb: int = MAX_UPLOAD_MB) -> tuple[list[Path], list[str]]:
-    """Copy uploaded temp files into ``data_dir`` under safe names; return (stored, problems)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    root = data_dir.resolve()
-    stored, problems = [], []
-    for f in files:
-        src = Path(f)
-        name = safe_upload_name(src.name)
-        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-            problems.append(f"{src.name}: unsupported type; use {', '.join(SUPPORTED_SUFFIXES)}")
-            continue
-        size = src.stat().st_size
-        if size > max_mb * 1024 * 1024:
-            problems.append(f"{src.name}: {size / 1e6:.1f} MB is over the {max_mb} MB limit")
-            continue
-        dest = (root / name).resolve()
-        if dest.parent != root:
-            problems.append(f"{src.name}: refused (the name points outside the data folder)")
-            continue
-        shutil.copyfile(src, dest)
-        stored.append(dest)
-    return stored, problems
 
 
 def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD_MB, allow_remove: bool = False):

@@ -204,6 +204,8 @@ def test_upload_ask_delete_and_refusals(served):
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
 
+    code, body = upload("evil.exe", b"MZ\x90\x00")
+    assert code == 400 and "unsupported type" in body["error"]["message"]
     code, docs = upload("../../etc/lighthouse.txt", b"The lighthouse keeper kept the lamp burning for forty-one years.")
     assert code == 200 and docs[0]["name"] == "lighthouse.txt"      # the path part is dropped
     code, body, _ = _post(url, "/api/v1/ask", {"question": "How many years did the keeper keep the lamp burning?"})

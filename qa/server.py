@@ -203,7 +203,10 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
                               "OpenAI-compatible chat at /v1, native API at /api/v1.")
     gate = _Gate(queue)
     model_id = f"bayyina-{bot.reader.name}"
-    data_dir = data_dir or Path.cwd() / "uploads"
+    if data_dir is None:   # where `bayyina serve` keeps uploads too; never the working directory
+        from index.embed import cache_dir
+
+        data_dir = cache_dir() / "uploads"
     state = {"ready": True}
 
     if cors:

@@ -3,6 +3,8 @@ response matches the spec — run in-process against the ASGI app."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis (the dev extra has it)")
@@ -19,7 +21,10 @@ from sources.types import Document  # noqa: E402
 def _app():
     emb = FakeEmbedder()
     index = build([Document("un.ar.txt", AR_DOC), Document("un.en.txt", EN_DOC)], emb)
-    return create_app(qa.Assistant(index, qa.ExtractiveReader(emb, abstain=False)), ui=False)
+    import tempfile
+
+    uploads = Path(tempfile.mkdtemp(prefix="bayyina-schema-"))    # uploads never land in the checkout
+    return create_app(qa.Assistant(index, qa.ExtractiveReader(emb, abstain=False)), ui=False, data_dir=uploads)
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

@@ -7,13 +7,13 @@ from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder,
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, Hit, IndexInfo, SourceInfo
 from qa.abstention import AbstentionModel, Decision, Signals
-from qa.assistant import Assistant, QuestionError, question_language
+from qa.assistant import MAX_QUESTION_CHARS, Assistant, QuestionError, question_language
 from qa.llm.base import ChatModel, Generation, LLMError, Message
 from qa.llm.mistral import MistralRsChat
 from qa.llm.models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, LocalModel, local_model_path
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from qa.readers.extractive import ExtractiveReader
-from qa.readers.factory import READERS, ReaderOptions, make_reader
+from qa.readers.factory import READERS, ReaderOptions, ReaderStatus, make_reader, reader_status
 from qa.readers.llm import LLMReader
 from qa.readers.spans import question_type
 from qa.types import Answer, AnswerChunk, Citation, Timings, Turn
@@ -38,7 +38,8 @@ __all__ = [
     "Answer", "AnswerChunk", "Assistant", "Citation", "Evidence", "ExtractiveReader", "QuestionError", "READERS",
     "Reader", "Reading", "ReadingChunk", "Timings", "Turn",
     "ChatModel", "DEFAULT_LOCAL_MODEL", "Generation", "LLMError", "LLMReader", "LOCAL_MODELS", "LangChainChat",
-    "LocalModel", "Message", "MistralRsChat", "OpenAIChat", "ReaderOptions", "local_model_path", "make_reader",
+    "LocalModel", "MAX_QUESTION_CHARS", "Message", "MistralRsChat", "OpenAIChat", "ReaderOptions", "ReaderStatus",
+    "local_model_path", "make_reader", "reader_status",
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",

@@ -137,6 +137,16 @@ class Assistant:
         bot.last_report = report
         return bot
 
+    def with_reader(self, reader: Reader | str, *, abstain: bool = True,
+                    reader_options: ReaderOptions | None = None) -> "Assistant":
+        """Another assistant over the same index (same documents, same lock, same saved folder)
+        answering with ``reader``: a chat offering several readers keeps one index in memory."""
+        other = Assistant(self.index, reader, k=self.k, context=self.context, abstain=abstain,
+                          threshold=self.threshold, reader_options=reader_options)
+        other.index_dir = self.index_dir
+        other._lock = self._lock
+        return other
+
     # ---------------------------------------------------------------- documents
 
     def documents(self) -> tuple[SourceInfo, ...]:

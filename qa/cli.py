@@ -269,8 +269,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
            else qa.Assistant.default(reader=args.reader, progress=True, reader_options=options))
     data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
     _warm_up(bot)  # the first question must not wait for the model
+    from qa.ui import Readers
+
+    # The chat offers every reader that can run here; the others' models load in the background.
+    factories = {s.name: (lambda name=s.name: bot.with_reader(name, reader_options=options))
+                 for s in qa.reader_status(options) if s.available}
+    readers = Readers(bot, factories, preload=True)
     app = create_app(bot, api_key=api_key, cors=args.cors or None, queue=args.queue,
-                     allow_remove=args.allow_remove, data_dir=data_dir)
+                     allow_remove=args.allow_remove, data_dir=data_dir, readers=readers)
     print(f"Bayyina is serving on http://{args.host}:{args.port}  (chat at /, OpenAI-compatible API at /v1, "
           f"native API at /api/v1; uploads are stored in {data_dir})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

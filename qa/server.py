@@ -192,10 +192,11 @@ class _Gate:
 
 def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | None = None,
                queue: int | None = None, allow_remove: bool = False, data_dir: Path | None = None,
-               ui: bool = True) -> FastAPI:
+               ui: bool = True, readers=None) -> FastAPI:
     """The ASGI app: the API, and (``ui``) the Gradio chat at ``/``. ``queue``: answers in progress
     at once (running or waiting their turn); past it, 429. Default: 32 for the extractive reader
-    (milliseconds each), 2 for a generative one (seconds each, one at a time on a CPU)."""
+    (milliseconds each), 2 for a generative one (seconds each, one at a time on a CPU).
+    ``readers``: the readers the chat offers (``qa.ui.Readers``; default: only ``bot``'s)."""
     if queue is None:
         queue = 32 if bot.reader.name == "extractive" else 2
     app = FastAPI(title="Bayyina", version="0.1.0", docs_url=None, redoc_url=None,
@@ -385,9 +386,9 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
 
         from qa.ui import build_app
 
-        blocks, launch_kwargs = build_app(bot, data_dir=data_dir, allow_remove=allow_remove)
+        blocks, launch_kwargs = build_app(bot, data_dir=data_dir, allow_remove=allow_remove, readers=readers)
         blocks.queue(default_concurrency_limit=4)
-        app = gr.mount_gradio_app(app, blocks, path="", css=launch_kwargs.get("css"))
+        app = gr.mount_gradio_app(app, blocks, path="", **launch_kwargs)
     return app
 
 

@@ -1,7 +1,9 @@
-"""The Gradio chat: cited answers, a sources panel, Arabic right-to-left, your own documents.
+"""The Gradio chat: answer cards with citation chips, each message's own sources, a right-to-left
+page in Arabic, Stop, conversations, export, your own documents.
 
 It only calls the public API (``Assistant``). Gradio is imported here, when the UI is built.
-Each browser session keeps its own conversation (``gr.State``); documents are shared by all.
+Each browser session keeps its own conversations and uploads (``gr.State``); the index is shared.
+What it shows is rendered by ``qa.ui_render``; its words live in ``qa.ui_text``.
 """
 
 from __future__ import annotations
@@ -9,269 +11,460 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-import re
+import secrets
+import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Mapping
 
-from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads  # noqa: F401 (the UI's API)
-from qa.abstain import nearest_label, unverified_note
-from qa.assistant import Assistant
+from qa.api import bundled_corpus_path
+from qa.assistant import Assistant, QuestionError, question_language
 from qa.errors import BayyinaError, MissingDependencyError
-from qa.readers.factory import READERS
-from qa.types import Answer
+from qa.ui_render import ChatTurn, conversation_html, conversation_markdown, source_name
+from qa.ui_text import CSS, EXAMPLES, FONTS, MONO_FONTS, SCRIPT, t
+from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads
 from sources.loaders import SUPPORTED_SUFFIXES
-from sources.text import detect_language
+
+__all__ = ["build_app", "serve", "safe_upload_name", "store_uploads", "Readers"]
 
 logger = logging.getLogger(__name__)
 
 MAX_HISTORY_JSON = 200_000   # characters of history one API call may send
-STREAM_INTERVAL_S = 0.05   # at most ~20 redraws a second while tokens stream
-EXAMPLES = [
-    "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟",
-    "متى انتهت العمليات العسكرية في أزمة الخليج؟",
-    "Which Security Council resolution authorised the use of force against Iraq?",
-    "What did George H. W. Bush call for after the Cold War?",
-]
-TEXT = {
-    "ar": {"title": "## بيّنة — إجابات موثّقة من مصادرك", "placeholder": "اكتب سؤالك بالعربية أو بالإنجليزية…",
-           "send": "اسأل", "sources": "المصادر", "docs": "المستندات", "upload": "أضف ملفات (txt, md, html, pdf, docx)",
-           "remove": "احذف", "reader": "القارئ", "clear": "محادثة جديدة", "indexed": "المستندات المفهرسة",
-           "no_sources": "ستظهر المصادر المستشهد بها هنا."},
-    "en": {"title": "## Bayyina — cited answers from your sources",
-           "placeholder": "Ask in Arabic or English…", "send": "Ask", "sources": "Sources", "docs": "Documents",
-           "upload": "Add files (txt, md, html, pdf, docx)", "remove": "Remove", "reader": "Reader",
-           "clear": "New conversation", "indexed": "Indexed documents",
-           "no_sources": "The cited passages will appear here."},
-}
-CSS = """
-.bayyina-msg, .bayyina-src { unicode-bidi: plaintext; font-family: "Noto Naskh Arabic", "DejaVu Sans", sans-serif; }
-.bayyina-msg[dir=rtl], .bayyina-src[dir=rtl] { text-align: right; }
-.bayyina-msg.answer { unicode-bidi: isolate; }
-#question textarea { unicode-bidi: plaintext; text-align: start; }
-.bayyina-src mark { background: #ffe58a; padding: 0 2px; }
-.bayyina-src mark.answer { background: #ffb84d; font-weight: 700; padding: 0 1px; }
-.bayyina-src li { margin-bottom: 0.8em; }
-a.cite { text-decoration: none; font-weight: 600; }
-"""
-_MARKER = re.compile(r"\[(\d+)\]")
+STREAM_INTERVAL_S = 0.08     # at most ~12 redraws a second while tokens stream
 
 
-def _dir(text: str) -> str:
-    return "rtl" if detect_language(text, threshold=0.5) == "ar" else "ltr"
+# ---------------------------------------------------------------------------- per-browser state
 
 
-_QUOTED = re.compile(r"«[^»]*»")
+@dataclass
+class _Conversation:
+    key: str
+    number: int
+    turns: list[ChatTurn] = field(default_factory=list)
+
+    def title(self, ui: str) -> str:
+        if self.turns:
+            q = " ".join(self.turns[0].question.split())
+            return q if len(q) <= 48 else q[:47] + "…"
+        return t(ui, "conversation", n=self.number)
+
+    def history(self) -> list[tuple[str, str]]:
+        return [(x.question, x.answer.text) for x in self.turns if x.answer is not None]
 
 
-def message_html(text: str, lang: str | None = None, short: str = "") -> str:
-    """A chat message with its own direction; ``[n]`` markers become links to the sources panel;
-    the short answer the text leads with is bold. An answer (``lang`` given: the asker's language)
-    is laid out in that direction, with every quote and the short answer isolated (``<bdi>``) so a
-    quote in the other script never flips the note's parentheses or the order of the numbers."""
-    direction = "rtl" if (lang or detect_language(text, threshold=0.5)) == "ar" else "ltr"
-    if lang is None:   # a question as typed: each paragraph follows its own first letters
-        body = html.escape(text)
-        kind = "bayyina-msg"
-    else:
-        rest = text
-        head = ""
-        if short and text.startswith(short):
-            head = f'<strong class="short"><bdi>{html.escape(short)}</bdi></strong>'
-            rest = text[len(short):]
-        pieces, pos = [], 0
-        for m in _QUOTED.finditer(rest):
-            pieces.append(html.escape(rest[pos:m.start()]))
-            pieces.append(f'<bdi dir="{_dir(m.group(0))}">{html.escape(m.group(0))}</bdi>')
-            pos = m.end()
-        pieces.append(html.escape(rest[pos:]))
-        body = head + "".join(pieces)
-        kind = "bayyina-msg answer"
-    body = body.replace("\n", "<br>")
-    body = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>', body)
-    return f'<div class="{kind}" dir="{direction}" lang="{"ar" if direction == "rtl" else "en"}">{body}</div>'
+class _Session:
+    """One browser tab: its conversations, the answer being written, the files it uploaded."""
+
+    def __init__(self) -> None:
+        self.id = secrets.token_hex(8)
+        self.conversations: list[_Conversation] = [_Conversation(self._key(1), 1)]
+        self.current = 0
+        self.made = 1
+        self.pending: str | None = None   # the question being answered
+        self.partial = ""
+        self.generation = 0               # bumped by every question and by Stop: late results are dropped
+        self.uploads: dict[str, Path] = {}  # source -> the stored copy
+
+    def _key(self, n: int) -> str:
+        return f"c{n}"
+
+    @property
+    def conv(self) -> _Conversation:
+        return self.conversations[self.current]
+
+    def new(self) -> None:
+        self.made += 1
+        self.conversations.append(_Conversation(self._key(self.made), self.made))
+        self.current = len(self.conversations) - 1
+
+    def delete(self) -> None:
+        del self.conversations[self.current]
+        if not self.conversations:
+            self.made += 1
+            self.conversations.append(_Conversation(self._key(self.made), self.made))
+        self.current = min(self.current, len(self.conversations) - 1)
 
 
-def sources_html(answer: Answer | None, ui_lang: str = "en") -> str:
-    """The cited passages, each with the quoted span highlighted inside it."""
-    if answer is None:
-        return f'<div class="bayyina-src" dir="{"rtl" if ui_lang == "ar" else "ltr"}">{TEXT[ui_lang]["no_sources"]}</div>'
-    passages = {h.passage.id: h for h in answer.hits}
-    items = []
-    if answer.abstained:
-        for i, h in enumerate(answer.hits[:3], start=1):
-            p = h.passage
-            items.append(f'<li id="near-{i}"><b>{html.escape(_name(p.source))}</b> · {h.score:.3f}'
-                         f'<div class="bayyina-src" dir="{_dir(p.text)}">{html.escape(p.text)}</div></li>')
-        head = html.escape(nearest_label(answer.lang))
-        return f'<div class="bayyina-src"><p>{head}</p><ol>{"".join(items)}</ol></div>'
-    for c in answer.citations:
-        hit = passages.get(c.passage_id)
-        if hit is not None:
-            p = hit.passage
-            a, b = c.start - p.start, c.end - p.start
-            if c.answer_start is not None and c.answer_end is not None:   # the answer itself, inside the quote
-                x, y = c.answer_start - p.start, c.answer_end - p.start
-                quoted = (html.escape(p.text[a:x]) + '<mark class="answer">' + html.escape(p.text[x:y]) + "</mark>"
-                          + html.escape(p.text[y:b]))
-            else:
-                quoted = html.escape(p.text[a:b])
-            body = html.escape(p.text[:a]) + "<mark>" + quoted + "</mark>" + html.escape(p.text[b:])
-        else:
-            body = "<mark>" + html.escape(c.quote) + "</mark>"
-        page = f" · p. {c.page}" if c.page else ""
-        items.append(f'<li id="src-{c.n}"><b>[{c.n}] {html.escape(_name(c.source))}</b>{page} · {c.score:.3f}'
-                     f'<div class="bayyina-src" dir="{_dir(c.quote)}">{body}</div></li>')
-    return f'<div class="bayyina-src"><ol>{"".join(items)}</ol></div>'
+# ---------------------------------------------------------------------------- readers
 
 
-def documents_markdown(bot: Assistant) -> str:
-    docs = bot.documents()
-    if not docs:
-        return "—"
-    return "\n".join(f"- `{_name(d.source)}` — {d.kind}, {d.passages} passages" for d in docs)
+class Readers:
+    """The readers a chat offers: the assistant it was started with, and others made on demand
+    (or at start, in the background, with ``preload``) from ``factories`` — each an ``Assistant``
+    over the same index (``Assistant.with_reader``)."""
+
+    def __init__(self, bot: Assistant, factories: Mapping[str, Callable[[], Assistant]] | None = None,
+                 *, preload: bool = False) -> None:
+        self.default = bot.reader.name
+        self._ready: dict[str, Assistant] = {self.default: bot}
+        self._factories = {k: v for k, v in (factories or {}).items() if k != self.default}
+        self._failed: dict[str, str] = {}
+        self._loading: dict[str, float] = {}
+        self._done: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        if preload:
+            for name in self._factories:
+                self.start(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.default, *self._factories]
+
+    def start(self, name: str) -> threading.Event:
+        with self._lock:
+            if name in self._done:
+                return self._done[name]
+            done = self._done[name] = threading.Event()
+            if name in self._ready:
+                done.set()
+                return done
+            self._loading[name] = time.monotonic()
+        threading.Thread(target=self._load, args=(name, done), name=f"bayyina-load-{name}", daemon=True).start()
+        return done
+
+    def _load(self, name: str, done: threading.Event) -> None:
+        try:
+            bot = self._factories[name]()
+            bot.warm_up()
+            self._ready[name] = bot
+        except Exception as exc:  # shown beside the choice; the other readers keep working
+            logger.warning("could not load the %s reader: %s", name, exc)
+            self._failed[name] = str(exc)[:300]
+        finally:
+            self._loading.pop(name, None)
+            done.set()
+
+    def get(self, name: str) -> Assistant:
+        """The assistant for ``name``, waiting for it to load; ``BayyinaError`` if it cannot."""
+        if name not in self._ready and name not in self._factories:
+            raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(self.names)}.")
+        self.start(name).wait()
+        if name in self._failed:
+            raise BayyinaError(f"The {name} reader could not be loaded: {self._failed[name]}")
+        return self._ready[name]
+
+    def note(self, name: str, ui: str) -> str:
+        """A line about ``name``: what it does, or that it is loading (seconds), or why it failed."""
+        if name in self._failed:
+            return t(ui, "load_failed", reason=self._failed[name])
+        if name in self._loading:
+            return t(ui, "loading", s=int(time.monotonic() - self._loading[name]))
+        key = f"reader_{name}"
+        return t(ui, key) if key in _KNOWN_READER_KEYS else t(ui, "reader_other")
+
+    @property
+    def loading(self) -> bool:
+        return bool(self._loading)
 
 
-def _name(source: str) -> str:
-    """What a person calls a source: its file name (sources are full paths of uploaded files)."""
-    return Path(source).name or source
+_KNOWN_READER_KEYS = {"reader_extractive", "reader_llm", "reader_openai"}
+
+
+def _reader_choices(readers: Readers, ui: str) -> list[tuple[str, str]]:
+    return [(t(ui, f"name_{n}") if f"reader_{n}" in _KNOWN_READER_KEYS else n, n) for n in readers.names]
+
+
+# ---------------------------------------------------------------------------- documents
 
 
 def _doc_id(source: str) -> str:
-    """An opaque id for a document: what the page and its API see instead of a server path."""
+    """An opaque id for a document: what the page sees instead of a server path."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
-def _choices(bot: Assistant) -> list[tuple[str, str]]:
-    return [(_name(d.source), _doc_id(d.source)) for d in bot.documents()]
+def documents_html(bot: Assistant, session: _Session | None, ui: str) -> str:
+    docs = bot.documents()
+    if not docs:
+        return '<p class="docs">—</p>'
+    mine = session.uploads if session is not None else {}
+    items = "".join(
+        f'<li><bdi>{html.escape(source_name(d.source))}</bdi> <span class="count">· {t(ui, "passages", n=d.passages)}'
+        f'</span>{" <span class=yours>" + t(ui, "yours") + "</span>" if d.source in mine else ""}</li>'
+        for d in docs)
+    return f'<ul class="docs" dir="{"rtl" if ui == "ar" else "ltr"}">{items}</ul>'
 
 
-def _source_of(bot: Assistant, doc_id: str) -> str | None:
-    return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
+def _removable(bot: Assistant, session: _Session, allow_remove: bool) -> list[tuple[str, str]]:
+    return [(source_name(d.source), _doc_id(d.source)) for d in bot.documents()
+            if allow_remove or d.source in session.uploads]
 
 
+# ---------------------------------------------------------------------------- the app
 
 
-def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD_MB, allow_remove: bool = False):
-    """The Gradio Blocks app and the keyword arguments its ``launch`` needs (CSS). Removing documents
-    is an administrator's act: off unless ``allow_remove`` (``bayyina serve --allow-remove``)."""
+def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD_MB, allow_remove: bool = False,
+              readers: Readers | None = None):
+    """The Gradio Blocks app and the keyword arguments its ``launch`` (or ``mount_gradio_app``)
+    needs: theme, CSS, the page script, no footer. ``readers``: the readers to offer (default:
+    only ``bot``'s). Removing other people's documents (the bundled corpus included) is an
+    administrator's act, off unless ``allow_remove`` (``bayyina serve --allow-remove``); a visitor
+    can always remove what they uploaded in their own browser, after confirming."""
     try:
         import gradio as gr
     except ImportError:
         raise MissingDependencyError("The chat UI needs Gradio.", 'pip install "bayyina[ui]"') from None
 
+    readers = readers or Readers(bot)
+    bundled_name = bundled_corpus_path().name
+    export_dir = Path(tempfile.mkdtemp(prefix="bayyina-export-"))
+
+    def docs_summary() -> list[tuple[str, int]]:
+        return [(d.source, d.passages) for d in bot.documents()]
+
+    def render(s: _Session, ui: str) -> str:
+        return conversation_html(s.conv.key, s.conv.turns, ui, pending=s.pending, partial=s.partial,
+                                 documents=docs_summary(), bundled_name=bundled_name)
+
+    def conv_choices(s: _Session, ui: str):
+        return gr.update(choices=[(c.title(ui), c.key) for c in s.conversations], value=s.conv.key,
+                         label=t(ui, "conversations"))
+
+    def export_file(s: _Session, ui: str):
+        if not s.conv.turns:
+            return gr.update(value=None, interactive=False)
+        path = export_dir / f"{s.id}-{s.conv.key}" / "bayyina-conversation.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(conversation_markdown(s.conv.title(ui), s.conv.turns, ui), encoding="utf-8")
+        return gr.update(value=str(path), interactive=True)
+
+    theme = gr.themes.Default(font=FONTS, font_mono=MONO_FONTS)
     with gr.Blocks(title="Bayyina — بيّنة") as app:
-        ui_lang = gr.Radio(["ar", "en"], value="en", label="العربية / English", elem_id="ui-lang")
-        title = gr.Markdown(TEXT["en"]["title"], elem_id="title")
-        history = gr.State([])
-        with gr.Tab("Chat / المحادثة"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    chat = gr.Chatbot(height=460, elem_id="chat", sanitize_html=True, label="Bayyina")
-                    question = gr.Textbox(placeholder=TEXT["en"]["placeholder"], show_label=False, elem_id="question",
-                                          lines=1)
+        session = gr.State(_Session)
+        ui_lang = gr.State("en")
+        with gr.Row(elem_id="topbar"):
+            with gr.Column(scale=3, min_width=240):
+                title = gr.HTML(_title_html("en"), elem_id="title")
+            lang_pick = gr.Radio([("العربية", "ar"), ("English", "en")], value="en", show_label=False,
+                                 container=False, elem_id="ui-lang", scale=0, min_width=200)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                conversation = gr.HTML(render(_Session(), "en"), elem_id="conversation")
+                with gr.Row(elem_id="composer"):
+                    question = gr.Textbox(placeholder=t("en", "placeholder"), show_label=False, container=False,
+                                          elem_id="question", lines=1, max_lines=6, scale=5, min_width=300, autofocus=True)
+                    send = gr.Button(t("en", "send"), variant="primary", elem_id="send", scale=1, min_width=72)
+                    stop = gr.Button(t("en", "stop"), variant="stop", elem_id="stop", visible=False, scale=1,
+                                     min_width=72)
+                with gr.Row(elem_id="examples"):
+                    examples = [gr.Button(x, size="sm", elem_classes="example") for x in EXAMPLES["en"]]
+            with gr.Column(scale=1, min_width=260, elem_id="side"):
+                reader = gr.Dropdown(_reader_choices(readers, "en"), value=readers.default, label=t("en", "reader"),
+                                     elem_id="reader", interactive=len(readers.names) > 1)
+                reader_note = gr.Markdown(readers.note(readers.default, "en"), elem_id="reader-note")
+                conv_pick = gr.Radio([], label=t("en", "conversations"), elem_id="conversations")
+                with gr.Row():
+                    new_btn = gr.Button(t("en", "new"), size="sm", elem_id="new-conv")
+                    del_btn = gr.Button(t("en", "delete"), size="sm", elem_id="delete-conv")
+                export = gr.DownloadButton(t("en", "export"), value=None, interactive=False, size="sm",
+                                           elem_id="export")
+                docs_title = gr.Markdown(f"### {t('en', 'documents')}", elem_id="documents-title")
+                docs = gr.HTML(documents_html(bot, None, "en"), elem_id="documents")
+                upload = gr.UploadButton(t("en", "upload"), file_count="multiple", size="sm",
+                                         file_types=list(SUPPORTED_SUFFIXES), elem_id="upload")
+                status = gr.Markdown("", elem_id="upload-status")
+                with gr.Group(visible=allow_remove) as remove_group:
+                    to_remove = gr.Dropdown([], value=None, label=t("en", "remove_choice_admin" if allow_remove
+                                                                        else "remove_choice"), elem_id="remove-choice")
+                    remove = gr.Button(t("en", "remove"), size="sm", elem_id="remove")
+                with gr.Group(visible=False) as confirm_group:
+                    confirm_text = gr.Markdown("", elem_id="confirm-text")
                     with gr.Row():
-                        send = gr.Button(TEXT["en"]["send"], variant="primary", elem_id="send")
-                        clear = gr.Button(TEXT["en"]["clear"], elem_id="clear")
-                    gr.Examples(EXAMPLES, inputs=question)
-                with gr.Column(scale=2):
-                    sources_title = gr.Markdown(f"### {TEXT['en']['sources']}")
-                    sources = gr.HTML(sources_html(None), elem_id="sources")
-                    reader = gr.Dropdown(list(READERS), value=bot.reader.name, label=TEXT["en"]["reader"],
-                                         elem_id="reader", interactive=False)  # chosen by `serve --reader`
-        with gr.Tab("Documents / المستندات"):
-            upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label=TEXT["en"]["upload"],
-                             elem_id="upload")
-            status = gr.Markdown("", elem_id="upload-status")
-            docs_title = gr.Markdown(f"### {TEXT['en']['indexed']}")
-            docs = gr.Markdown(documents_markdown(bot), elem_id="documents")
-            with gr.Row(visible=allow_remove):
-                to_remove = gr.Dropdown(_choices(bot), value=None, label=TEXT["en"]["remove"],
-                                        elem_id="remove-choice")
-                remove = gr.Button(TEXT["en"]["remove"], elem_id="remove")
+                        confirm = gr.Button(t("en", "confirm"), variant="stop", size="sm", elem_id="confirm-remove")
+                        cancel = gr.Button(t("en", "cancel"), size="sm", elem_id="cancel-remove")
+        timer = gr.Timer(1.0, active=readers.loading)
 
-        def respond(q: str, turns: list, messages: list, lang: str):
-            messages = list(messages or [])
-            if not q or not q.strip():
-                yield messages, gr.skip(), turns, q
-                return
-            messages.append({"role": "user", "content": message_html(q)})
-            yield messages, gr.skip(), turns, ""
-            messages.append({"role": "assistant", "content": ""})
-            answer, streamed, shown_at = None, "", 0.0
+        # ------------------------------------------------------------ asking
+
+        def take(q: str, s: _Session, ui: str):
+            if s.pending is not None:
+                raise gr.Error(t(ui, "busy"), title=t(ui, "error"))
             try:
-                for chunk in bot.stream(q, [tuple(t) for t in turns]):
-                    streamed += chunk.delta
-                    if chunk.answer is not None:
-                        answer = chunk.answer
-                    elif chunk.delta and time.monotonic() - shown_at > STREAM_INTERVAL_S:
-                        shown_at = time.monotonic()
-                        messages[-1] = {"role": "assistant", "content": message_html(streamed)}
-                        yield messages, gr.skip(), turns, ""
-            except BayyinaError as exc:
-                messages[-1] = {"role": "assistant", "content": message_html(f"⚠ {exc}", lang)}
-                yield messages, gr.skip(), turns, ""
+                question_language(q)
+            except QuestionError as exc:
+                raise gr.Error(_question_problem(q, exc, ui), title=t(ui, "error")) from None
+            s.generation += 1
+            s.pending, s.partial = q.strip(), ""
+            return render(s, ui), "", gr.update(interactive=False), gr.update(visible=True)
+
+        def answer(s: _Session, ui: str, reader_name: str):
+            if s.pending is None:
                 return
-            assert answer is not None
-            text = answer.text  # authoritative: markers renumbered, or an abstention
-            if answer.check == "unsupported":
-                text += "\n⚠ " + unverified_note(answer.lang)
-            messages[-1] = {"role": "assistant", "content": message_html(text, answer.lang, answer.short)}
-            turns = turns + [[q, answer.text]]
-            yield messages, sources_html(answer, lang), turns, ""
+            mine, q, conv = s.generation, s.pending, s.conv
+            turn: ChatTurn
+            try:
+                chosen = readers.get(reader_name or readers.default)
+                shown = 0.0
+                final = None
+                for chunk in chosen.stream(q, conv.history()):
+                    if s.generation != mine:   # stopped: the Stop handler has written the turn
+                        return
+                    if chunk.answer is not None:
+                        final = chunk.answer
+                    elif chunk.delta:
+                        s.partial += chunk.delta
+                        if time.monotonic() - shown > STREAM_INTERVAL_S:
+                            shown = time.monotonic()
+                            yield render(s, ui), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                assert final is not None
+                turn = ChatTurn(q, final)
+            except BayyinaError as exc:
+                turn = ChatTurn(q, error=str(exc))
+            if s.generation != mine:
+                return
+            conv.turns.append(turn)
+            s.pending, s.partial = None, ""
+            yield (render(s, ui), gr.update(interactive=True), gr.update(visible=False), conv_choices(s, ui),
+                   export_file(s, ui))
 
-        for trigger in (question.submit, send.click):
-            trigger(respond, [question, history, chat, ui_lang], [chat, sources, history, question])
-        clear.click(lambda lang: ([], sources_html(None, lang), []), [ui_lang], [chat, sources, history])
+        def stopped(s: _Session, ui: str):
+            if s.pending is not None:
+                s.conv.turns.append(ChatTurn(s.pending, partial=s.partial))
+                s.generation += 1
+                s.pending, s.partial = None, ""
+            return (render(s, ui), gr.update(interactive=True), gr.update(visible=False), conv_choices(s, ui),
+                    export_file(s, ui))
 
-        def add_files(files, progress=gr.Progress()):
+        asked = gr.on([question.submit, send.click], take, [question, session, ui_lang],
+                      [conversation, question, send, stop], api_visibility="private")
+        answering = asked.success(answer, [session, ui_lang, reader], [conversation, send, stop, conv_pick, export],
+                                  api_visibility="private", concurrency_limit=None, concurrency_id="answers")
+        stop.click(stopped, [session, ui_lang], [conversation, send, stop, conv_pick, export], cancels=[answering],
+                   api_visibility="private")
+        for button in examples:
+            button.click(lambda label: label, [button], [question], api_visibility="private")
+
+        # ------------------------------------------------------------ conversations
+
+        def pick(key: str, s: _Session, ui: str):
+            if s.pending is not None:
+                raise gr.Error(t(ui, "busy_switch"), title=t(ui, "error"))
+            s.current = next((i for i, c in enumerate(s.conversations) if c.key == key), s.current)
+            return render(s, ui), conv_choices(s, ui), export_file(s, ui)
+
+        def new_conv(s: _Session, ui: str):
+            if s.pending is not None:
+                raise gr.Error(t(ui, "busy_switch"), title=t(ui, "error"))
+            if s.conv.turns:
+                s.new()
+            return render(s, ui), conv_choices(s, ui), export_file(s, ui)
+
+        def delete_conv(s: _Session, ui: str):
+            if s.pending is not None:
+                raise gr.Error(t(ui, "busy_switch"), title=t(ui, "error"))
+            s.delete()
+            return render(s, ui), conv_choices(s, ui), export_file(s, ui)
+
+        conv_pick.input(pick, [conv_pick, session, ui_lang], [conversation, conv_pick, export], api_visibility="private")
+        new_btn.click(new_conv, [session, ui_lang], [conversation, conv_pick, export], api_visibility="private")
+        del_btn.click(delete_conv, [session, ui_lang], [conversation, conv_pick, export], api_visibility="private")
+
+        # ------------------------------------------------------------ readers
+
+        def choose_reader(name: str, ui: str):
+            if name != readers.default:
+                readers.start(name)
+            return readers.note(name, ui), gr.Timer(active=readers.loading)
+
+        reader.change(choose_reader, [reader, ui_lang], [reader_note, timer], api_visibility="private")
+        timer.tick(lambda name, ui: (readers.note(name, ui), gr.Timer(active=readers.loading)), [reader, ui_lang],
+                   [reader_note, timer], api_visibility="private")
+
+        # ------------------------------------------------------------ documents
+
+        def remove_controls(s: _Session, ui: str):
+            choices = _removable(bot, s, allow_remove)
+            return (gr.update(visible=bool(choices)),
+                    gr.update(choices=choices, value=None,
+                              label=t(ui, "remove_choice_admin" if allow_remove else "remove_choice")))
+
+        def add_files(files, s: _Session, ui: str, progress=gr.Progress()):
             if not files:
-                return gr.skip(), gr.skip(), gr.skip()
-            progress(0.1, desc="copying files")
-            stored, problems = store_uploads([getattr(f, "name", f) for f in files], data_dir, max_mb=max_upload_mb)
-            progress(0.3, desc="indexing")
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            progress(0.1)
+            folder = Path(data_dir) / s.id
+            stored, problems = store_uploads([getattr(f, "name", f) for f in files], folder, max_mb=max_upload_mb)
             report = bot.add_files(stored) if stored else None
-            progress(1.0, desc="done")
+            progress(1.0)
             lines = []
             if report is not None:
-                if report.added or report.replaced:
-                    lines.append("✓ indexed: " + ", ".join(Path(s).name for s in report.added + report.replaced)
-                                 + f" ({report.passages_added} passages)")
+                done = list(report.added) + list(report.replaced)
+                for source in done:
+                    s.uploads[source] = Path(source)
+                if done:
+                    lines.append("✓ " + t(ui, "indexed", names=", ".join(source_name(x) for x in done),
+                                          n=report.passages_added))
                 if report.unchanged:
-                    lines.append("= unchanged: " + ", ".join(Path(s).name for s in report.unchanged))
-                problems += [f"{Path(s.path).name}: {s.reason}" for s in report.skipped]
-            lines += [f"✗ {p}" for p in problems]
-            return "\n\n".join(lines), documents_markdown(bot), gr.update(choices=_choices(bot))
+                    lines.append(t(ui, "unchanged", names=", ".join(source_name(x) for x in report.unchanged)))
+                problems += [f"{source_name(x.path)}: {x.reason}" for x in report.skipped]
+                for x in report.skipped:   # nothing indexed: its copy is not kept
+                    Path(x.path).unlink(missing_ok=True)
+            lines += ["✗ " + t(ui, "problem", problem=p) for p in problems]
+            group, choice = remove_controls(s, ui)
+            return "\n\n".join(lines), documents_html(bot, s, ui), group, choice, render(s, ui)
 
-        upload.upload(add_files, [upload], [status, docs, to_remove])
+        upload.upload(add_files, [upload, session, ui_lang], [status, docs, remove_group, to_remove, conversation],
+                      api_visibility="private")
 
-        def remove_doc(doc_id):
-            if not allow_remove:   # checked here too: an event can be called without the page
-                return ("✗ removing documents is turned off on this server (start it with --allow-remove)",
-                        gr.skip(), gr.skip())
-            source = _source_of(bot, doc_id) if doc_id else None
+        def ask_remove(doc_id: str, s: _Session, ui: str):
+            source = _source_of(bot, doc_id)
             if source is None:
-                return gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip()
+            n = next(d.passages for d in bot.documents() if d.source == source)
+            everyone = t(ui, "everyone") if source not in s.uploads else ""
+            return (t(ui, "confirm_q", name=source_name(source), n=n, everyone=everyone), gr.update(visible=True))
+
+        def do_remove(doc_id: str, s: _Session, ui: str):
+            source = _source_of(bot, doc_id) if doc_id else None
+            hidden = gr.update(visible=False)
+            if source is None:
+                return gr.skip(), gr.skip(), hidden, gr.skip(), gr.skip(), gr.skip()
+            if not allow_remove and source not in s.uploads:  # checked here too: events can be called directly
+                return "✗ " + t(ui, "not_yours"), gr.skip(), hidden, gr.skip(), gr.skip(), gr.skip()
             try:
                 n = bot.remove_document(source)
-                msg = f"removed {_name(source)} ({n} passages)"
+                msg = t(ui, "removed", name=source_name(source), n=n)
+                stored = s.uploads.pop(source, None) or _stored_copy(source, Path(data_dir))
+                if stored is not None:
+                    stored.unlink(missing_ok=True)
             except BayyinaError as exc:
                 msg = f"✗ {exc}"
-            return msg, documents_markdown(bot), gr.update(choices=_choices(bot), value=None)
+            group, choice = remove_controls(s, ui)
+            return msg, documents_html(bot, s, ui), hidden, group, choice, render(s, ui)
 
-        remove.click(remove_doc, [to_remove], [status, docs, to_remove], api_visibility="private")
+        remove.click(ask_remove, [to_remove, session, ui_lang], [confirm_text, confirm_group],
+                     api_visibility="private")
+        confirm.click(do_remove, [to_remove, session, ui_lang],
+                      [status, docs, confirm_group, remove_group, to_remove, conversation], api_visibility="private")
+        cancel.click(lambda: gr.update(visible=False), None, [confirm_group], api_visibility="private")
 
-        def switch(lang: str):
-            t = TEXT[lang]
-            return (t["title"], gr.update(placeholder=t["placeholder"]), gr.update(value=t["send"]),
-                    gr.update(value=t["clear"]), f"### {t['sources']}", f"### {t['indexed']}",
-                    gr.update(label=t["upload"]), gr.update(label=t["reader"]), gr.update(label=t["remove"]),
-                    gr.update(value=t["remove"]))
+        # ------------------------------------------------------------ interface language
 
-        ui_lang.change(switch, [ui_lang], [title, question, send, clear, sources_title, docs_title, upload, reader,
-                                           to_remove, remove])
-        # The interface language follows the browser's on first load.
-        app.load(None, None, [ui_lang], js="() => ((navigator.language || 'en').startsWith('ar') ? 'ar' : 'en')")
+        def switch(ui: str, s: _Session, reader_name: str):
+            group, choice = remove_controls(s, ui)
+            return (ui, _title_html(ui), gr.update(placeholder=t(ui, "placeholder")), gr.update(value=t(ui, "send")),
+                    gr.update(value=t(ui, "stop")), *[gr.update(value=x) for x in EXAMPLES[ui]],
+                    gr.update(choices=_reader_choices(readers, ui), label=t(ui, "reader")),
+                    readers.note(reader_name or readers.default, ui), conv_choices(s, ui),
+                    gr.update(value=t(ui, "new")), gr.update(value=t(ui, "delete")),
+                    gr.update(label=t(ui, "export")), f"### {t(ui, 'documents')}", documents_html(bot, s, ui),
+                    gr.update(label=t(ui, "upload")), group, choice, gr.update(value=t(ui, "remove")),
+                    gr.update(value=t(ui, "confirm")), gr.update(value=t(ui, "cancel")), render(s, ui))
+
+        lang_pick.change(switch, [lang_pick, session, reader],
+                         [ui_lang, title, question, send, stop, *examples, reader, reader_note, conv_pick, new_btn,
+                          del_btn, export, docs_title, docs, upload, remove_group, to_remove, remove, confirm, cancel,
+                          conversation], api_visibility="private")
+        # The whole page mirrors in Arabic: the root element's direction and language follow the choice.
+        lang_pick.change(None, [lang_pick], None, js="(ui) => { const r = document.documentElement; "
+                                                     "r.dir = ui === 'ar' ? 'rtl' : 'ltr'; r.lang = ui; }")
+        # The interface language follows the browser's on first load (its change redraws the page).
+        app.load(None, None, [lang_pick], js="() => ((navigator.language || 'en').startsWith('ar') ? 'ar' : 'en')")
+        app.load(lambda s: (conv_choices(s, "en"), *remove_controls(s, "en")), [session],
+                 [conv_pick, remove_group, to_remove], api_visibility="private")
+
+        # ------------------------------------------------------------ the programmatic endpoint
 
         def api_ask(q: str, turns_json: str = "[]") -> dict:
             import json
@@ -289,13 +482,42 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                 raise gr.Error(str(exc)[:500]) from None
 
         gr.api(api_ask, api_name="ask")
-    return app, {"css": CSS}
+    return app, {"css": CSS, "theme": theme, "head": SCRIPT, "footer_links": []}
+
+
+def _title_html(ui: str) -> str:
+    return (f'<div dir="{"rtl" if ui == "ar" else "ltr"}"><h1>{t(ui, "title")}</h1>'
+            f'<p>{t(ui, "tagline")}</p></div>')
+
+
+def _question_problem(q: str, exc: QuestionError, ui: str) -> str:
+    from qa.assistant import MAX_QUESTION_CHARS
+
+    stripped = (q or "").strip()
+    if not stripped:
+        return t(ui, "empty")
+    if len(stripped) > MAX_QUESTION_CHARS:
+        return t(ui, "too_long", n=f"{len(stripped):,}", max=f"{MAX_QUESTION_CHARS:,}")
+    return t(ui, "bad_language") if ui == "ar" else str(exc)
+
+
+def _source_of(bot: Assistant, doc_id: str | None) -> str | None:
+    return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
+
+
+def _stored_copy(source: str, data_dir: Path) -> Path | None:
+    """The uploaded copy of ``source`` when it lies inside the uploads folder (never anything else)."""
+    try:
+        path = Path(source).resolve()
+        return path if path.is_relative_to(data_dir.resolve()) and path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def serve(bot: Assistant, *, host: str = "127.0.0.1", port: int = 7860, data_dir: Path,
-          prevent_thread_lock: bool = False, allow_remove: bool = False):
+          prevent_thread_lock: bool = False, allow_remove: bool = False, readers: Readers | None = None):
     """Build and launch the app; return it (with ``prevent_thread_lock`` the call returns at once)."""
-    app, launch_kwargs = build_app(bot, data_dir=data_dir, allow_remove=allow_remove)
+    app, launch_kwargs = build_app(bot, data_dir=data_dir, allow_remove=allow_remove, readers=readers)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, quiet=True,
                max_file_size=f"{MAX_UPLOAD_MB}mb", **launch_kwargs)

@@ -36,6 +36,34 @@ class ReaderOptions:
     retries: int = 2
 
 
+@dataclass(frozen=True)
+class ReaderStatus:
+    """Whether a named reader can run here: ``available``, or the ``reason`` it cannot (with the fix)."""
+
+    name: str
+    available: bool
+    reason: str = ""
+
+
+def reader_status(options: ReaderOptions | None = None) -> tuple[ReaderStatus, ...]:
+    """Every reader in ``READERS`` with whether it can run on this machine with ``options``
+    (nothing is loaded: the llm reader needs its runtime installed; openai a configured server)."""
+    import importlib.util
+
+    options = options or ReaderOptions()
+    out = [ReaderStatus("extractive", True)]
+    if importlib.util.find_spec("mistralrs") is None:
+        out.append(ReaderStatus("llm", False, 'the local model runtime is not installed: pip install "bayyina[llm]"'))
+    else:
+        out.append(ReaderStatus("llm", True))
+    base_url = options.base_url or os.environ.get("BAYYINA_BASE_URL")
+    if not base_url or not options.model:
+        out.append(ReaderStatus("openai", False, "no server configured: pass --base-url URL and --model NAME"))
+    else:
+        out.append(ReaderStatus("openai", True))
+    return tuple(out)
+
+
 def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
                 options: ReaderOptions | None = None) -> Reader:
     """A reader by name; ``abstain=False`` makes it answer even when unsure (for evaluation)."""

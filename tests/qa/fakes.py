@@ -43,3 +43,26 @@ class FakeChat:
         for i in range(0, len(reply), self.piece):
             yield Generation(text=reply[i:i + self.piece])
         yield Generation(prompt_tokens=100, completion_tokens=max(1, len(reply) // 4))
+
+
+class SlowReader:
+    """A slow generative reader for UI tests: waits ``first`` seconds, then streams ``inner``'s
+    answer a word every ``delay`` seconds (what the local LLM looks like on a small CPU)."""
+
+    name = "llm"
+
+    def __init__(self, inner, *, delay: float = 0.4, first: float = 1.5) -> None:
+        self.inner, self.delay, self.first = inner, delay, first
+
+    def stream(self, question, hits, *, lang, search_query):
+        import time
+
+        final = None
+        for chunk in self.inner.stream(question, hits, lang=lang, search_query=search_query):
+            if chunk.reading is not None:
+                final = chunk.reading
+        time.sleep(self.first)
+        for i, word in enumerate(final.text.split(" ")):
+            time.sleep(self.delay)
+            yield ReadingChunk(delta=word if i == 0 else " " + word)
+        yield ReadingChunk(reading=final)

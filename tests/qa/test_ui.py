@@ -10,19 +10,12 @@ import pytest
 
 import qa
 from tests.net import free_port
-from qa.ui import message_html, safe_upload_name, sources_html, store_uploads
+from qa.ui import safe_upload_name, store_uploads
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run"]
-
-
-def test_message_direction_follows_its_language_and_markers_link():
-    ar = message_html("القرار 678 [1]")
-    assert 'dir="rtl"' in ar and '<a class="cite" href="#src-1">[1]</a>' in ar
-    assert 'dir="ltr"' in message_html("Resolution 678 [2]")
-    assert "&lt;script&gt;" in message_html("<script>alert(1)</script>")
 
 
 @pytest.mark.parametrize("name, safe", [
@@ -45,65 +38,42 @@ def test_store_uploads_limits_type_and_size(tmp_path):
     assert any("bad.exe: unsupported type" in p for p in problems) and any("over the 1 MB limit" in p for p in problems)
 
 
-def test_sources_panel_highlights_the_quote(fake_embedder, bilingual_docs):
-    from index.hybrid import build
-    from tests.qa.fakes import FakeReader
-    from qa.readers.base import Evidence
-
-    index = build(bilingual_docs, fake_embedder)
-    hits = index.search("resolution 678", 5)
-    n = next(i for i, h in enumerate(hits, 1) if "resolution 678" in h.passage.text)
-    p = hits[n - 1].passage
-    start = p.start + p.text.index("resolution 678")
-    bot = qa.Assistant(index, FakeReader(f"678 [{n}]", evidence=(Evidence(n, start, start + 14),)))
-    panel = sources_html(bot.ask("resolution 678"))
-    assert '<li id="src-1">' in panel and "<mark>resolution 678</mark>" in panel and "un.en.txt" in panel
-    # The answer's own words are marked inside the supporting quote.
-    a0 = start + len("resolution ")
-    bot = qa.Assistant(index, FakeReader(f"678 — «resolution 678» [{n}]",
-                                         evidence=(Evidence(n, start, start + 14, a0, a0 + 3),)))
-    answer = bot.ask("resolution 678")
-    panel = sources_html(answer)
-    assert '<mark>resolution <mark class="answer">678</mark></mark>' in panel
-    assert message_html(answer.text, "en", answer.short).startswith(
-        '<div class="bayyina-msg answer" dir="ltr" lang="en"><strong class="short"><bdi>678</bdi></strong> — '
-        '<bdi dir="ltr">«resolution 678»</bdi>')
-
-
-def test_an_english_answer_quoting_arabic_keeps_its_direction_and_parentheses():
-    msg = message_html("678 — «لكن ومع دخول الأزمة رقم 678 …» [1]\n(Quoted in Arabic, as written in the source.)",
-                       "en", "678")
-    assert 'dir="ltr"' in msg.split(">")[0] and '<bdi dir="rtl">«لكن' in msg
-    assert "<br>(Quoted in Arabic" in msg         # the note sits outside every isolate, in the answer's direction
-
-
 def _serve(real_embedder, tmp_path_factory, **options):
-    """A real server on 127.0.0.1 over the bundled corpus: (url, index, app)."""
+    """A real server on 127.0.0.1 over the bundled corpus, offering the extractive reader and a
+    slow fake "llm" (for Stop): (url, assistant, uploads folder, app)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     pytest.importorskip("gradio")
-    from qa.ui import serve
+    from qa.ui import Readers, serve
+    from tests.qa.fakes import SlowReader
 
     index = qa.Index(real_embedder)
     index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
+    bot = qa.Assistant(index)
+    readers = Readers(bot, {"llm": lambda: bot.with_reader(SlowReader(qa.ExtractiveReader(real_embedder)))})
     port = free_port()
-    app = serve(qa.Assistant(index), port=port, data_dir=tmp_path_factory.mktemp("uploads"),
-                prevent_thread_lock=True, **options)
-    return f"http://127.0.0.1:{port}/", index, app
+    data = tmp_path_factory.mktemp("uploads")
+    app = serve(bot, port=port, data_dir=data, prevent_thread_lock=True, readers=readers, **options)
+    return f"http://127.0.0.1:{port}/", bot, data, app
 
 
 @pytest.fixture(scope="module")
 def app_url(real_embedder, tmp_path_factory):
-    url, _, app = _serve(real_embedder, tmp_path_factory, allow_remove=True)   # visitors may remove (tested)
+    url, _, _, app = _serve(real_embedder, tmp_path_factory, allow_remove=True)   # an administrator's server
     yield url
     app.close()
 
 
 @pytest.fixture(scope="module")
-def locked_url(real_embedder, tmp_path_factory):
-    """A server started without --allow-remove."""
-    url, index, app = _serve(real_embedder, tmp_path_factory)
-    yield url, index
+def locked(real_embedder, tmp_path_factory):
+    """A server started without --allow-remove: (url, assistant, uploads folder)."""
+    url, bot, data, app = _serve(real_embedder, tmp_path_factory)
+    yield url, bot, data
     app.close()
+
+
+@pytest.fixture(scope="module")
+def locked_url(locked):
+    return locked[0], locked[1].index
 
 
 def test_without_the_admin_flag_nothing_can_be_removed_and_no_path_is_shown(locked_url):
@@ -134,100 +104,238 @@ def test_gradio_client_api(app_url):
     assert result["citations"][0]["source"] == "collective_security.ar.txt"
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it as root)")
-def test_chat_in_a_real_browser(app_url, tmp_path):
+
+
+# ---------------------------------------------------------------------------- in a real browser
+
+needs_browser = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                   reason="needs Debian's chromium (make test installs it as root)")
+LAPTOP, PHONE = (1280, 900), (390, 844)
+FLOWS = {   # question, what the short answer holds, a follow-up, what it holds, a question the chapter never answers
+    "en": ("Which Security Council resolution authorised the use of force against Iraq?", "678",
+           "When did the Council adopt it?", "1990", "Who was the president of France in 1990?"),
+    "ar": ("ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟", "678", "ومتى صدر؟", "1990", "من كان رئيس فرنسا عام 1990؟"),
+}
+# Latin words the Arabic page may show: the other language's name, the bundled file's name, format names.
+ALLOWED_LATIN = {"English", "collective", "security", "ar", "txt", "PDF", "OpenAI"}
+
+
+@pytest.fixture
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(locale="en-US")
-        requests: list[str] = []
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url, *, lang="en", size=LAPTOP, requests=None):
+    context = browser.new_context(locale="ar" if lang == "ar" else "en-US",
+                                  viewport={"width": size[0], "height": size[1]})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page = context.new_page()
+    if requests is not None:
         page.on("request", lambda r: requests.append(r.url))
-        page.goto(app_url, wait_until="load")
-        box = page.locator("#question textarea")
-        box.wait_for(timeout=60_000)
-
-        def ask(q: str, expect_messages: int) -> None:
-            box.fill(q)
-            box.press("Enter")
-            page.wait_for_function(
-                f"() => document.querySelectorAll('#chat .bayyina-msg').length >= {expect_messages} && "
-                "document.querySelector('#sources').innerText.includes('[')", timeout=60_000)
-            page.wait_for_timeout(300)
-
-        # An Arabic question: the answer streams in, right-to-left, with a citation link and the source panel.
-        ask("ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟", 2)
-        msgs = page.locator("#chat .bayyina-msg")
-        assert "678" in msgs.nth(1).inner_text()
-        assert page.evaluate("() => getComputedStyle(document.querySelectorAll('#chat .bayyina-msg')[1]).direction") \
-            == "rtl"
-        assert page.locator("#chat a.cite").count() >= 1
-        assert page.locator("#chat a.cite").first.get_attribute("href") == "#src-1"
-        panel = page.locator("#sources").inner_text()
-        assert "collective_security.ar.txt" in panel and "678" in page.locator("#sources mark").first.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "chat_ar.png"), full_page=True)
-
-        # An English question over the Arabic source: a left-to-right message that says the quote is Arabic.
-        ask("Which Security Council resolution authorised the use of force against Iraq?", 4)
-        en = page.locator("#chat .bayyina-msg").nth(3)
-        assert "Quoted in Arabic" in en.inner_text()
-        assert page.evaluate("() => getComputedStyle(document.querySelectorAll('#chat .bayyina-msg')[3]).direction") \
-            == "ltr"
-
-        # A follow-up uses the conversation.
-        ask("ومتى صدر؟", 6)
-        assert "1990" in page.locator("#chat .bayyina-msg").nth(5).inner_text()
-        page.screenshot(path=str(ARTIFACTS / "chat_follow_up.png"), full_page=True)
-
-        # Upload a document, then ask about it.
-        doc = tmp_path / "lighthouse.txt"
-        doc.write_text("The Alexandria lighthouse keeper in this story is named Captain Idris Farouk. "
-                       "He kept the lamp burning for forty-one years.", encoding="utf-8")
-        page.get_by_role("tab", name="Documents / المستندات").click()
-        page.locator("#upload input[type=file]").set_input_files(str(doc))
-        page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('lighthouse.txt')",
-                               timeout=120_000)
-        assert "indexed" in page.locator("#upload-status").inner_text()
-        assert "lighthouse.txt" in page.locator("#documents").inner_text()
-        page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
-        page.get_by_role("tab", name="Chat / المحادثة").click()
-        ask("How many years did the lighthouse keeper keep the lamp burning?", 8)
-        assert "forty-one" in page.locator("#chat .bayyina-msg").nth(7).inner_text()
-        assert "lighthouse.txt" in page.locator("#sources").inner_text()
-        page.screenshot(path=str(ARTIFACTS / "chat_upload.png"), full_page=True)
-
-        # Remove it again.
-        page.get_by_role("tab", name="Documents / المستندات").click()
-        choice = page.locator("#remove-choice input")
-        choice.click()
-        choice.fill("lighthouse")
-        page.get_by_role("option", name=re.compile("lighthouse")).click()
-        page.locator("#remove").click()
-        page.wait_for_function("() => !document.querySelector('#documents').innerText.includes('lighthouse.txt')",
-                               timeout=60_000)
-        assert "removed lighthouse.txt" in page.locator("#upload-status").inner_text()
-
-        # The interface language toggle.
-        page.get_by_label("ar", exact=True).check()
-        page.wait_for_function("() => document.querySelector('#title').innerText.includes('بيّنة')", timeout=10_000)
-        assert page.locator("#question textarea").get_attribute("placeholder").startswith("اكتب")
-        browser.close()
-    outside = sorted({u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))})
-    assert not outside, f"the page fetched from outside: {outside[:5]}"
+    page.goto(url, wait_until="load")
+    page.locator("#question textarea").wait_for(timeout=60_000)
+    title = "بيّنة" if lang == "ar" else "Bayyina"
+    page.wait_for_function(f"() => document.querySelector('#title').innerText.includes('{title}')", timeout=30_000)
+    page.wait_for_timeout(300)
+    return page
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it as root)")
-def test_two_sessions_do_not_share_history(app_url):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        a, b = browser.new_page(), browser.new_page()
-        for page in (a, b):
-            page.goto(app_url, wait_until="load")
-            page.locator("#question textarea").wait_for(timeout=60_000)
-        a.locator("#question textarea").fill("ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟")
-        a.locator("#question textarea").press("Enter")
-        a.wait_for_function("() => document.querySelectorAll('#chat .bayyina-msg').length >= 2", timeout=60_000)
-        time.sleep(0.5)
-        assert b.locator("#chat .bayyina-msg").count() == 0
-        browser.close()
+def _ask(page, question: str, n: int):
+    """Ask and wait for the n-th finished answer card; return it."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#conversation article.card:not(.pending)').length >= {n}", timeout=60_000)
+    page.wait_for_timeout(200)
+    return page.locator("#conversation article.card").nth(n - 1)
+
+
+def _in_view(page, selector: str) -> bool:
+    return page.evaluate("(s) => { const e = document.querySelector(s); if (!e) return false; "
+                         "const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }", selector)
+
+
+def _outside(requests: list[str]) -> list[str]:
+    return sorted({u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))})
+
+
+@needs_browser
+@pytest.mark.parametrize("lang, size", [("en", LAPTOP), ("ar", PHONE), ("ar", LAPTOP), ("en", PHONE)],
+                         ids=["en-laptop", "ar-phone", "ar-laptop", "en-phone"])
+def test_a_learner_asks_and_sees_the_exact_words(browser, locked, lang, size):
+    url, bot, _ = locked
+    requests: list[str] = []
+    page = _open(browser, url, lang=lang, size=size, requests=requests)
+    name = f"chat_{lang}_{'laptop' if size == LAPTOP else 'phone'}"
+    direction = page.evaluate("() => getComputedStyle(document.documentElement).direction")
+    assert direction == ("rtl" if lang == "ar" else "ltr")
+    empty = page.locator("#conversation .empty").inner_text()
+    assert ("الأمن الجماعي" if lang == "ar" else "collective security") in empty
+    page.screenshot(path=str(ARTIFACTS / f"{name}_empty.png"), full_page=True)
+    if lang == "ar":
+        _assert_no_english(page)
+
+    question, short, follow_up, follow_short, unanswerable = FLOWS[lang]
+    api = bot.ask(question)
+    c = api.citations[0]
+    card = _ask(page, question, 1)
+    assert short in card.locator(".short").inner_text()
+    assert card.locator(".evidence").inner_text().strip()          # a word, not a fusion score
+    assert not re.search(r"\b0\.\d{3}\b", page.locator("#conversation").inner_text())
+    # The chip's preview is the cited sentence.
+    chip = card.locator("a.cite").first
+    if size == LAPTOP:
+        chip.hover()
+        preview = chip.locator(".preview")
+        assert preview.is_visible()
+        cited = bot.document_text(c.source)[c.start:c.end]
+        assert " ".join(preview.inner_text().split()) == " ".join(cited.split())
+    # Clicking it opens this message's source with the answer's own words highlighted, in view.
+    chip.click()
+    page.wait_for_timeout(300)
+    src = page.locator("#c1-m1-s1")
+    assert src.is_visible() and "active" in src.get_attribute("class")
+    assert src.locator("mark.answer").inner_text() == c.answer_text
+    assert _in_view(page, "#c1-m1-s1 mark.answer")
+
+    card2 = _ask(page, follow_up, 2)
+    assert follow_short in card2.inner_text()
+    card3 = _ask(page, unanswerable, 3)
+    assert "abstained" in card3.get_attribute("class") and card3.locator("a.cite").count() == 0
+    assert ("لم يُعثر" if lang == "ar" else "Not found in your documents") in card3.inner_text()
+    # An old message's chip still opens its own source, not the latest answer's.
+    page.locator("#conversation article.card").nth(0).locator("a.cite").first.click()
+    page.wait_for_timeout(300)
+    assert "active" in page.locator("#c1-m1-s1").get_attribute("class") and _in_view(page, "#c1-m1-s1 mark.answer")
+    # Copy puts plain text with the markers and a sources list on the clipboard.
+    page.locator("#conversation article.card").nth(0).locator("button.copy").click()
+    page.wait_for_timeout(300)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "<" not in copied and "[1]" in copied and "collective_security.ar.txt" in copied and short in copied
+    page.locator("#conversation article.card").nth(0).locator("a.cite").first.click()   # the drawer, open, on screen
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=size == LAPTOP)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_full.png"), full_page=True)
+    if lang == "ar":
+        _assert_no_english(page)
+    assert not _outside(requests), f"the page fetched from outside: {_outside(requests)[:5]}"
+
+
+def _assert_no_english(page) -> None:
+    text = page.evaluate("() => document.body.innerText")
+    placeholder = page.locator("#question textarea").get_attribute("placeholder") or ""
+    latin = set(re.findall(r"[A-Za-z]+", text + " " + placeholder)) - ALLOWED_LATIN
+    assert not latin, f"English left in the Arabic interface: {sorted(latin)}"
+
+
+@needs_browser
+def test_conversations_switch_and_export_as_markdown(browser, locked):
+    url, _, _ = locked
+    page = _open(browser, url)
+    _ask(page, FLOWS["en"][0], 1)
+    with page.expect_download() as download:
+        page.locator("#export").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith("# Which Security Council") and "Sources:" in exported and "[1]" in exported
+    page.locator("#new-conv").click()
+    page.wait_for_function("() => document.querySelector('#conversation .empty') !== null", timeout=10_000)
+    _ask(page, FLOWS["ar"][0], 1)
+    radios = page.locator("#conversations label")
+    assert radios.count() == 2
+    radios.nth(0).click()            # back to the first conversation: its own answer and sources
+    page.wait_for_function("() => document.querySelector('#conversation').innerText.includes('Which Security')",
+                           timeout=10_000)
+    page.locator("#delete-conv").click()
+    page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1", timeout=10_000)
+    assert "ما رقم القرار" in page.locator("#conversation").inner_text()
+
+
+@needs_browser
+def test_stop_ends_a_slow_answer_and_what_you_typed_survives(browser, locked):
+    url, _, _ = locked
+    page = _open(browser, url)
+    page.locator("#reader input").click()
+    page.get_by_role("option", name="Local model").click()
+    page.wait_for_function("() => document.querySelector('#reader-note').innerText.includes('language model')",
+                           timeout=30_000)
+    box = page.locator("#question textarea")
+    box.fill(FLOWS["en"][0])
+    box.press("Enter")
+    page.wait_for_function("() => { const e = document.querySelector('.thinking .elapsed'); "
+                           "return e && parseInt(e.textContent) >= 1; }", timeout=30_000)
+    assert page.locator("#send").is_disabled() and page.locator("#stop").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "chat_thinking.png"))
+    box.fill("And what happened next?")
+    box.press("Enter")                 # a second question while one runs: refused visibly, kept in the box
+    page.get_by_text("An answer is still being written").first.wait_for(timeout=10_000)
+    page.wait_for_function("() => document.querySelector('.pending .body')?.innerText.trim().length > 0",
+                           timeout=30_000)
+    page.locator("#stop").click()
+    page.wait_for_function("() => !document.querySelector('#conversation .pending') && "
+                           "document.querySelector('#conversation').innerText.includes('Stopped.')", timeout=15_000)
+    assert box.input_value() == "And what happened next?"
+    assert page.locator("#send").is_enabled()
+    page.wait_for_timeout(1500)        # the stopped stream never comes back to overwrite the card
+    assert "Stopped." in page.locator("#conversation article.card").nth(0).inner_text()
+    assert page.locator("#conversation article.card").count() == 1
+
+
+@needs_browser
+def test_documents_a_visitor_adds_can_be_removed_after_confirming_and_nothing_else(browser, locked, tmp_path):
+    url, bot, data = locked
+    page = _open(browser, url)
+    assert not page.locator("#remove-choice").is_visible()       # the bundled corpus is not the visitor's
+    doc = tmp_path / "lighthouse.txt"
+    doc.write_text("The Alexandria lighthouse keeper in this story is named Captain Idris Farouk. "
+                   "He kept the lamp burning for forty-one years.", encoding="utf-8")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#upload").click()
+    chooser.value.set_files(str(doc))
+    page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('lighthouse.txt')",
+                           timeout=120_000)
+    listed = page.locator("#documents").inner_text()
+    assert "lighthouse.txt" in listed and "yours" in listed and "passages" in listed
+    card = _ask(page, "How many years did the lighthouse keeper keep the lamp burning?", 1)
+    assert "forty-one" in card.inner_text()
+    stored = [p for p in data.rglob("lighthouse.txt")]
+    assert len(stored) == 1
+    page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
+
+    choice = page.locator("#remove-choice input")
+    choice.click()
+    options = page.get_by_role("option")
+    assert [o.inner_text().strip() for o in options.all()] == ["lighthouse.txt"]   # only what this browser added
+    options.first.click()
+    page.locator("#remove").click()
+    page.locator("#confirm-text").get_by_text("lighthouse.txt").wait_for(timeout=10_000)
+    assert "lighthouse.txt" in page.locator("#documents").inner_text()   # nothing happens before confirming
+    page.locator("#cancel-remove").click()
+    page.wait_for_timeout(500)
+    assert "lighthouse.txt" in page.locator("#documents").inner_text()
+    page.locator("#remove").click()
+    page.locator("#confirm-remove").click()
+    page.wait_for_function("() => !document.querySelector('#documents').innerText.includes('lighthouse.txt')",
+                           timeout=60_000)
+    assert not stored[0].exists()                                          # its stored copy is gone
+    assert [s.source for s in bot.documents()] == ["collective_security.ar.txt"]
+
+
+@needs_browser
+def test_an_administrator_may_remove_any_document(browser, app_url):
+    page = _open(browser, app_url)
+    page.locator("#remove-choice input").click()
+    assert "collective_security.ar.txt" in [o.inner_text().strip() for o in page.get_by_role("option").all()]
+
+
+@needs_browser
+def test_two_sessions_do_not_share_history(browser, locked):
+    url, _, _ = locked
+    a, b = _open(browser, url), _open(browser, url)
+    _ask(a, FLOWS["ar"][0], 1)
+    assert b.locator("#conversation article.card").count() == 0

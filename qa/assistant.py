@@ -83,7 +83,8 @@ class Assistant:
         self.threshold = threshold
         self.index_dir: Path | None = None
         self._chain = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()       # the index: searching, adding, removing, saving
+        self._read_lock = threading.Lock()   # this assistant's reader: one answer at a time
 
     # ---------------------------------------------------------------- construction
 
@@ -194,7 +195,7 @@ class Assistant:
 
             condenser = self.reader if callable(getattr(self.reader, "condense", None)) else None
             self._chain = build_chain(self.index, self.reader, k=self.k, context=self.context,
-                                      threshold=self.threshold, condenser=condenser)
+                                      threshold=self.threshold, condenser=condenser, lock=self._lock)
         return self._chain
 
     def _inputs(self, question: str, history: object, exclude_sources: Iterable[str]) -> dict:
@@ -206,8 +207,10 @@ class Assistant:
                ) -> Iterator[AnswerChunk]:
         """Stream the answer: text deltas, then a last chunk carrying the finished ``Answer``.
         Safe while other threads add or remove documents: the answer is produced on a worker
-        thread that holds the index lock (a generator may resume on any thread, so it cannot hold
-        the lock itself); chunks reach the caller through a queue as they are generated. Closing the
+        thread (a generator may resume on any thread, so it cannot hold a lock itself) that holds
+        the index lock while searching and this assistant's reader lock while reading, so a long
+        generated answer never blocks documents or another reader; chunks reach the caller through
+        a queue as they are generated. Closing the
         stream early (a client that disconnects) stops the generation."""
         inputs = self._inputs(question, history, exclude_sources)
         chunks: queue.Queue = queue.Queue()
@@ -215,7 +218,7 @@ class Assistant:
 
         def work() -> None:
             try:
-                with self._lock:
+                with self._read_lock:
                     for chunk in self.chain.stream(inputs):
                         if cancelled.is_set():   # the caller stopped listening: stop generating
                             break

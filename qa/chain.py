@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from index.hybrid import Index
@@ -77,12 +78,15 @@ class Condenser(Protocol):
 
 
 def build_chain(index: Index, reader: Reader, *, k: int = 5, context: int = 1, threshold: float | None = None,
-                condenser: Condenser | None = None, clock: Callable[[], float] = time.perf_counter) -> Runnable:
+                condenser: Condenser | None = None, clock: Callable[[], float] = time.perf_counter,
+                lock: AbstractContextManager | None = None) -> Runnable:
     """A Runnable from ``{"question", "lang", "history", "exclude_sources"}`` to ``AnswerChunk``s;
     ``invoke`` returns the folded chunk whose ``answer`` is the final ``Answer``. The reader is
     shown the ``k`` retrieved passages, then ``context`` neighbouring passages on each side of them.
     A follow-up is condensed into a stand-alone query for retrieval by ``condenser`` (a model)
-    when given, else by the word rule of ``qa.conversation``; the user's own question is answered."""
+    when given, else by the word rule of ``qa.conversation``; the user's own question is answered.
+    ``lock``, when given, is held while the index is searched (not while the reader reads the
+    retrieved passages, which are immutable), so documents can change while an answer is written."""
 
     def add_query(inp: dict) -> dict:
         history: Sequence[Turn] = inp.get("history", ())
@@ -96,9 +100,10 @@ def build_chain(index: Index, reader: Reader, *, k: int = 5, context: int = 1, t
     def retrieve(inp: dict) -> dict:
         t0 = clock()
         retriever = IndexRetriever(index=index, k=k, exclude_sources=frozenset(inp.get("exclude_sources", ())))
-        hits = tuple(document_to_hit(d) for d in retriever.invoke(inp["condensed"]["query"]))
-        if context:
-            hits = index.with_context(hits, before=context, after=context)
+        with lock if lock is not None else nullcontext():
+            hits = tuple(document_to_hit(d) for d in retriever.invoke(inp["condensed"]["query"]))
+            if context:
+                hits = index.with_context(hits, before=context, after=context)
         return {"hits": hits, "retrieve_ms": (clock() - t0) * 1000}
 
     def read_and_cite(pieces: Iterator[dict]) -> Iterator[AnswerChunk]:

@@ -214,8 +214,11 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
         return [(d.source, d.passages) for d in bot.documents()]
 
     def render(s: _Session, ui: str) -> str:
+        # The document list is read only for the empty state: it takes the index lock, which a
+        # generating answer holds.
+        empty = not s.conv.turns and s.pending is None
         return conversation_html(s.conv.key, s.conv.turns, ui, pending=s.pending, partial=s.partial,
-                                 documents=docs_summary(), bundled_name=bundled_name)
+                                 documents=docs_summary() if empty else (), bundled_name=bundled_name)
 
     def conv_choices(s: _Session, ui: str):
         return gr.update(choices=[(c.title(ui), c.key) for c in s.conversations], value=s.conv.key,
@@ -242,7 +245,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             with gr.Column(scale=3, min_width=300):
                 conversation = gr.HTML(render(_Session(), "en"), elem_id="conversation")
                 with gr.Row(elem_id="composer"):
-                    question = gr.Textbox(placeholder=t("en", "placeholder"), show_label=False, container=False,
+                    question = gr.Textbox(placeholder=t("en", "placeholder"), label=t("en", "question"), show_label=False, container=False,
                                           elem_id="question", lines=1, max_lines=6, scale=5, min_width=300, autofocus=True)
                     send = gr.Button(t("en", "send"), variant="primary", elem_id="send", scale=1, min_width=72)
                     stop = gr.Button(t("en", "stop"), variant="stop", elem_id="stop", visible=False, scale=1,
@@ -306,7 +309,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                         s.partial += chunk.delta
                         if time.monotonic() - shown > STREAM_INTERVAL_S:
                             shown = time.monotonic()
-                            yield render(s, ui), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                            yield render(s, ui)
                 assert final is not None
                 turn = ChatTurn(q, final)
             except BayyinaError as exc:
@@ -315,8 +318,10 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                 return
             conv.turns.append(turn)
             s.pending, s.partial = None, ""
-            yield (render(s, ui), gr.update(interactive=True), gr.update(visible=False), conv_choices(s, ui),
-                   export_file(s, ui))
+            yield render(s, ui)
+
+        def finish(s: _Session, ui: str):
+            return gr.update(interactive=True), gr.update(visible=False), conv_choices(s, ui), export_file(s, ui)
 
         def stopped(s: _Session, ui: str):
             if s.pending is not None:
@@ -327,11 +332,14 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                     export_file(s, ui))
 
         asked = gr.on([question.submit, send.click], take, [question, session, ui_lang],
-                      [conversation, question, send, stop], api_visibility="private")
-        answering = asked.success(answer, [session, ui_lang, reader], [conversation, send, stop, conv_pick, export],
-                                  api_visibility="private", concurrency_limit=None, concurrency_id="answers")
+                      [conversation, question, send, stop], api_visibility="private", show_progress="hidden")
+        # The conversation shows its own thinking line: no progress overlay covers the page or Stop.
+        answering = asked.success(answer, [session, ui_lang, reader], [conversation], api_visibility="private",
+                                  concurrency_limit=None, show_progress="hidden")
+        answering.then(finish, [session, ui_lang], [send, stop, conv_pick, export], api_visibility="private",
+                       show_progress="hidden")
         stop.click(stopped, [session, ui_lang], [conversation, send, stop, conv_pick, export], cancels=[answering],
-                   api_visibility="private")
+                   api_visibility="private", show_progress="hidden")
         for button in examples:
             button.click(lambda label: label, [button], [question], api_visibility="private")
 
@@ -362,14 +370,17 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
 
         # ------------------------------------------------------------ readers
 
+        def reader_state(name: str, ui: str):
+            active = readers.loading    # read before the note: a load that ends in between gets one more tick
+            return readers.note(name or readers.default, ui), gr.Timer(active=active)
+
         def choose_reader(name: str, ui: str):
             if name != readers.default:
                 readers.start(name)
-            return readers.note(name, ui), gr.Timer(active=readers.loading)
+            return readers.note(name, ui), gr.Timer(active=True)
 
         reader.change(choose_reader, [reader, ui_lang], [reader_note, timer], api_visibility="private")
-        timer.tick(lambda name, ui: (readers.note(name, ui), gr.Timer(active=readers.loading)), [reader, ui_lang],
-                   [reader_note, timer], api_visibility="private")
+        timer.tick(reader_state, [reader, ui_lang], [reader_note, timer], api_visibility="private")
 
         # ------------------------------------------------------------ documents
 
@@ -443,7 +454,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
 
         def switch(ui: str, s: _Session, reader_name: str):
             group, choice = remove_controls(s, ui)
-            return (ui, _title_html(ui), gr.update(placeholder=t(ui, "placeholder")), gr.update(value=t(ui, "send")),
+            return (ui, _title_html(ui), gr.update(placeholder=t(ui, "placeholder"), label=t(ui, "question")), gr.update(value=t(ui, "send")),
                     gr.update(value=t(ui, "stop")), *[gr.update(value=x) for x in EXAMPLES[ui]],
                     gr.update(choices=_reader_choices(readers, ui), label=t(ui, "reader")),
                     readers.note(reader_name or readers.default, ui), conv_choices(s, ui),

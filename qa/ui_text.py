@@ -8,7 +8,7 @@ from __future__ import annotations
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Bayyina", "tagline": "Cited answers from your sources, in Arabic and English",
-        "placeholder": "Ask in Arabic or English…", "send": "Ask", "stop": "Stop",
+        "placeholder": "Ask in Arabic or English…", "question": "Your question", "send": "Ask", "stop": "Stop",
         "examples": "Try", "reader": "Answer with", "conversations": "Conversations",
         "new": "New", "delete": "Delete", "export": "Export (Markdown)", "documents": "Documents",
         "upload": "Add files (txt, md, html, pdf, docx)", "remove_choice": "Remove one of your documents",
@@ -41,7 +41,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ar": {
         "title": "بيّنة", "tagline": "إجابات موثّقة من مصادرك، بالعربية والإنجليزية",
-        "placeholder": "اكتب سؤالك بالعربية أو بالإنجليزية…", "send": "اسأل", "stop": "أوقف",
+        "placeholder": "اكتب سؤالك بالعربية أو بالإنجليزية…", "question": "سؤالك", "send": "اسأل", "stop": "أوقف",
         "examples": "جرّب", "reader": "طريقة الإجابة", "conversations": "المحادثات",
         "new": "جديدة", "delete": "احذفها", "export": "صدّر (ماركداون)", "documents": "المستندات",
         "upload": "أضف ملفات (نص، ماركداون، صفحة ويب، PDF، وورد)", "remove_choice": "احذف مستندًا أضفته",
@@ -148,7 +148,8 @@ mark.answer { background: #f59e0b; color: #111827; font-weight: 700; padding: 0 
 #reader-note, #upload-status, #confirm-text, #documents-title { unicode-bidi: plaintext; text-align: start; }
 #reader-note p, #upload-status p, #confirm-text p { unicode-bidi: plaintext; text-align: start; }
 #question textarea { unicode-bidi: plaintext; text-align: start; font-size: 1rem; }
-#composer { align-items: stretch; }
+#composer { align-items: stretch; position: sticky; bottom: 0; z-index: 20; padding: 0.5rem 0;
+  background: var(--body-background-fill); }
 .example { white-space: normal !important; text-align: start; }
 ul.docs { padding-inline-start: 1.1rem; margin: 0.2rem 0; }
 ul.docs .count { opacity: 0.75; font-size: 0.9em; }

@@ -60,10 +60,12 @@ demo: model llm-model
 endif
 	$(VENV)/bin/bayyina serve --reader $(READER)
 
-# Debian's Chromium for the browser tests (never `playwright install`); skipped tests say so if it is missing.
+# Debian's Chromium for the browser tests (never `playwright install`) and Noto fonts for Arabic and Latin; skipped tests say so if missing.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo "could not install chromium (not root?): the browser tests will be skipped"; }
+	@fc-list 2>/dev/null | grep -q "Noto Sans Arabic" || { (apt-get install -y -qq fonts-noto-core || (apt-get update -qq && apt-get install -y -qq fonts-noto-core)) >/dev/null 2>&1 \
+	  || echo "could not install fonts-noto-core: the chat falls back to the system's fonts"; }
 
 test: $(TEST_STAMP) model llm-model browser
 	$(PY) -m pytest -q

@@ -154,6 +154,9 @@ mark.answer { background: #f59e0b; color: #111827; font-weight: 700; padding: 0 
 ul.docs { padding-inline-start: 1.1rem; margin: 0.2rem 0; }
 ul.docs .count { opacity: 0.75; font-size: 0.9em; }
 ul.docs .yours { background: #dbeafe; color: #1d4ed8; border-radius: 999px; padding: 0 0.45rem; font-size: 0.8em; }
+@media (hover: none), (max-width: 640px) {
+  a.cite .preview { display: none !important; }   /* a tap opens the source right under the answer */
+}
 @media (max-width: 640px) {
   .turn-q { max-width: 95%; }
   .card { padding: 0.7rem 0.75rem; }

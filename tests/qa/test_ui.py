@@ -219,6 +219,7 @@ def test_a_learner_asks_and_sees_the_exact_words(browser, locked, lang, size):
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "<" not in copied and "[1]" in copied and "collective_security.ar.txt" in copied and short in copied
     page.locator("#conversation article.card").nth(0).locator("a.cite").first.click()   # the drawer, open, on screen
+    page.mouse.move(5, 5)
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=size == LAPTOP)
     page.screenshot(path=str(ARTIFACTS / f"{name}_full.png"), full_page=True)

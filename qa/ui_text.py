@@ -217,6 +217,23 @@ SCRIPT = """
 
 
 def t(lang: str, key: str, **values: object) -> str:
-    """An interface string in ``lang`` (``ar``/``en``), formatted with ``values``."""
+    """An interface string in ``lang`` (``ar``/``en``), formatted with ``values``; a count ``n``
+    of passages is spelled with its plural (``passages_words``)."""
     text = TEXT.get(lang, TEXT["en"])[key]
+    if "n" in values and isinstance(values["n"], int) and "{n} " in text and ("passages" in text or "مقطع" in text):
+        text = text.replace("{n} passages", "{words}").replace("{n} مقطعًا", "{words}")
+        values = {**values, "words": passages_words(values["n"], lang)}
     return text.format(**values) if values else text
+
+
+def passages_words(n: int, lang: str) -> str:
+    """"1 passage", "3 passages"; Arabic with its dual and plural forms."""
+    if lang != "ar":
+        return f"{n} passage" if n == 1 else f"{n} passages"
+    if n == 1:
+        return "مقطع واحد"
+    if n == 2:
+        return "مقطعان"
+    if 3 <= n % 100 <= 10:
+        return f"{n} مقاطع"
+    return f"{n} مقطعًا"

@@ -301,7 +301,7 @@ def test_documents_a_visitor_adds_can_be_removed_after_confirming_and_nothing_el
     page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('lighthouse.txt')",
                            timeout=120_000)
     listed = page.locator("#documents").inner_text()
-    assert "lighthouse.txt" in listed and "yours" in listed and "passages" in listed
+    assert "lighthouse.txt" in listed and "yours" in listed and "1 passage" in listed
     card = _ask(page, "How many years did the lighthouse keeper keep the lamp burning?", 1)
     assert "forty-one" in card.inner_text()
     stored = [p for p in data.rglob("lighthouse.txt")]

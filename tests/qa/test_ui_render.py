@@ -80,7 +80,7 @@ def test_copy_and_export_are_plain_markdown_with_sources(fake_embedder, bilingua
 def test_empty_conversation_says_what_the_corpus_is():
     ar = conversation_html("c1", [], "ar", documents=[("collective_security.ar.txt", 24)],
                            bundled_name="collective_security.ar.txt")
-    assert "الأمن الجماعي" in ar and "24 مقطعًا" in ar and 'dir="rtl"' in ar
+    assert "الأمن الجماعي" in ar and "24 مقطعًا" in ar and "مقطع واحد" in conversation_html("c1", [], "ar", documents=[("a.txt", 1)]) and 'dir="rtl"' in ar
     en = conversation_html("c1", [], "en", documents=[("/data/x/notes.md", 3)], bundled_name="collective_security.ar.txt")
     assert "notes.md" in en and "/data/x" not in en and "collective security" not in en
 

@@ -37,7 +37,7 @@ $(LLM_STAMP): $(STAMP)
 	touch $(LLM_STAMP)
 
 $(TEST_STAMP): $(LLM_STAMP)
-	$(PIP) install --quiet -e ".[ui,llm,openai,dev]"
+	$(PIP) install --quiet -e ".[ui,llm,openai,dev,ray]"
 	@ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || { \
 	  echo "building $(LLAMA_CPP) once into $(WHEELS) (about 6 minutes)"; \
 	  CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \

@@ -20,7 +20,7 @@ from index.dense import DenseIndex, IndexKind, resolve_kind
 from index.embed import Embedder
 from index.fusion import RRF_K, reciprocal_rank_fusion
 from index.sparse import SparseIndex
-from index.types import AddReport, Hit, IndexInfo, SearchMode, SourceInfo
+from index.types import AddReport, EmbeddedDocument, Hit, IndexInfo, SearchMode, SourceInfo
 from sources.chunking import ChunkConfig, chunk
 from sources.errors import BayyinaError, IndexError_
 from sources.loaders import load_paths
@@ -121,36 +121,68 @@ class Index:
 
     def add_documents(self, documents: Iterable[Document], *, progress: bool = False) -> AddReport:
         """Chunk, embed and index documents. Unchanged sources are skipped, changed ones replaced."""
-        added: list[str] = []
-        replaced: list[str] = []
-        unchanged: list[str] = []
-        new_docs: list[Document] = []
+        docs: list[Document] = []
         seen: set[str] = set()
         for doc in documents:
             if doc.source in seen:
                 raise BayyinaError(f"Source {doc.source!r} is given twice in one add; give each source once.")
             seen.add(doc.source)
-            old = self._sources.get(doc.source)
-            if old is not None and old.content_hash == doc.content_hash:
-                unchanged.append(doc.source)
-                continue
-            (replaced if old is not None else added).append(doc.source)
-            new_docs.append(doc)
-        if not new_docs:
-            return AddReport(unchanged=tuple(unchanged))
-
+            docs.append(doc)
+        new_docs = [d for d in docs if not self._unchanged(d.source, d.content_hash)]
         count = self.embedder.count_tokens
         chunks: list[tuple[Document, list[Passage]]] = [(d, chunk(d, self.config.chunk, count)) for d in new_docs]
         new_passages = [p for _, ps in chunks for p in ps]
-        vectors = self.embedder.embed_passages([p.text for p in new_passages], progress=progress)
+        vectors = (self.embedder.embed_passages([p.text for p in new_passages], progress=progress) if new_passages
+                   else np.zeros((0, self.embedder.dim), dtype=np.float32))
+        items, at = [], 0
+        by_source = {d.source: (d, ps) for d, ps in chunks}
+        for d in docs:
+            if d.source in by_source:
+                ps = by_source[d.source][1]
+                items.append(EmbeddedDocument(d.source, d.kind, d.content_hash, tuple(ps), vectors[at:at + len(ps)]))
+                at += len(ps)
+            else:
+                items.append(EmbeddedDocument(d.source, d.kind, d.content_hash, (), vectors[:0]))
+        return self.add_embedded(items)
 
+    def _unchanged(self, source: str, content_hash: str) -> bool:
+        old = self._sources.get(source)
+        return old is not None and old.content_hash == content_hash
+
+    def add_embedded(self, items: Sequence[EmbeddedDocument]) -> AddReport:
+        """Index documents already chunked and embedded elsewhere (a distributed build: each
+        item's ``vectors`` row ``i`` embeds its ``passages[i]``, by this index's embedder). Unchanged
+        sources are skipped, changed ones replaced; passages keep the items' order."""
+        added: list[str] = []
+        replaced: list[str] = []
+        unchanged: list[str] = []
+        new: list[EmbeddedDocument] = []
+        seen: set[str] = set()
+        for item in items:
+            if item.source in seen:
+                raise BayyinaError(f"Source {item.source!r} is given twice in one add; give each source once.")
+            seen.add(item.source)
+            if self._unchanged(item.source, item.content_hash):
+                unchanged.append(item.source)
+                continue
+            if len(item.passages) != len(item.vectors) or (len(item.vectors) and item.vectors.shape[1] != self.embedder.dim):
+                raise BayyinaError(f"{item.source!r}: {len(item.passages)} passages but vectors of shape "
+                                   f"{item.vectors.shape}; embed each passage with {self.embedder.name!r} "
+                                   f"({self.embedder.dim} dimensions).")
+            (replaced if item.source in self._sources else added).append(item.source)
+            new.append(item)
+        if not new:
+            return AddReport(unchanged=tuple(unchanged))
+        new_passages = [p for item in new for p in item.passages]
+        vectors = (np.concatenate([item.vectors for item in new]).astype(np.float32, copy=False) if new_passages
+                   else np.zeros((0, self.embedder.dim), dtype=np.float32))
         # Only now, with all the work done, change the index (a failure above changes nothing).
         if replaced:
             self._drop_sources(set(replaced))
-        self._dense.add(vectors)
+        self._dense.add(np.ascontiguousarray(vectors))
         self._passages.extend(new_passages)
-        for doc, ps in chunks:
-            self._sources[doc.source] = SourceInfo(doc.source, doc.kind, doc.content_hash, len(ps))
+        for item in new:
+            self._sources[item.source] = SourceInfo(item.source, item.kind, item.content_hash, len(item.passages))
         self._after_change()
         return AddReport(added=tuple(added), replaced=tuple(replaced), unchanged=tuple(unchanged),
                          passages_added=len(new_passages))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sources.loaders import Skipped
 from sources.types import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Via = Literal["dense", "bm25", "hybrid", "context"]
 SearchMode = Literal["hybrid", "dense", "bm25"]
@@ -33,6 +36,18 @@ class SourceInfo:
     kind: str
     content_hash: str
     passages: int
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddedDocument:
+    """A document chunked and embedded, ready for ``Index.add_embedded``: its ``passages`` in
+    document order and ``vectors`` (float32, one L2-normalised row per passage)."""
+
+    source: str
+    kind: str
+    content_hash: str
+    passages: tuple[Passage, ...]
+    vectors: "np.ndarray"
 
 
 @dataclass(frozen=True)

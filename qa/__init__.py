@@ -43,9 +43,19 @@ __all__ = [
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",
-    "bundled_corpus_path", "cache_dir", "question_language", "default_index", "default_index_dir", "detect_language", "load",
+    "build_index_ray", "bundled_corpus_path", "cache_dir", "question_language", "default_index", "default_index_dir", "detect_language", "load",
     "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
 ]
+
+
+def build_index_ray(paths, embedder, config=None, *, address=None, workers=2, batch_size=8, embedder_factory=None):
+    """Index ``paths`` with a Ray Data pipeline (``index.ray_build.build_with_ray``): returns
+    ``(Index, AddReport, RayBuildStats)``; save the index with ``Index.save``. Needs
+    ``pip install "bayyina[ray]"``; without ``address`` a local Ray is started and stopped."""
+    from index.ray_build import build_with_ray
+
+    return build_with_ray(paths, embedder, config, address=address, workers=workers, batch_size=batch_size,
+                          embedder_factory=embedder_factory)
 
 
 def __getattr__(name: str):

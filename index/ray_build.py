@@ -1,0 +1,192 @@
+"""Building an index on a Ray cluster (``bayyina index build --engine ray``).
+
+A Ray Data pipeline: the list of files → load and normalise each file (Ray tasks: ``map``) →
+chunk and embed (``map_batches`` over an actor pool: each actor loads the embedder once, and
+chunks with the embedder's own tokenizer) → rows of passages and vectors streamed back to the
+driver, which assembles them in the order a local build uses, so the index is the same one
+(same passages, same ids, same search results) and loads with the ordinary ``Index.load``.
+
+Without ``address`` a local Ray is started for the build (no dashboard, no usage statistics) and
+stopped after; with one (``auto`` or ``ray://host:10001``) the build joins that cluster. A file
+that cannot be read is reported in ``AddReport.skipped`` with its reason and the rest is indexed;
+a worker that dies fails the build with ``BayyinaError`` before anything is saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from index.embed import Embedder
+from index.hybrid import Index, IndexConfig
+from index.types import AddReport, EmbeddedDocument
+from sources.chunking import ChunkConfig, chunk
+from sources.errors import BayyinaError, MissingDependencyError
+from sources.loaders import Skipped, iter_files, load
+from sources.types import Document, Passage, Span
+
+logger = logging.getLogger(__name__)
+
+RAY_INSTALL = 'pip install "bayyina[ray]"'
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("The ray engine needs Ray Data.", RAY_INSTALL) from None
+    return ray
+
+
+@dataclass(frozen=True)
+class NamedEmbedder:
+    """Makes the embedder called ``name`` on a worker (what an actor calls once)."""
+
+    name: str
+    threads: int = 1
+
+    def __call__(self) -> Embedder:
+        from index.embed import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(self.name, threads=self.threads, quiet=True)
+
+
+@dataclass(frozen=True)
+class RayBuildStats:
+    """How a distributed build went: passages, seconds, passages per second, workers."""
+
+    passages: int
+    seconds: float
+    workers: int
+
+    @property
+    def passages_per_s(self) -> float:
+        return self.passages / self.seconds if self.seconds else 0.0
+
+
+def _load_row(row: dict) -> dict:
+    """Ray task: read and normalise one file (a failure becomes the row's ``error``)."""
+    try:
+        doc = load(row["path"])
+        return {"order": row["order"], "path": row["path"], "doc": _doc_json(doc), "error": ""}
+    except Exception as exc:  # any file problem is that file's, reported with its reason
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        return {"order": row["order"], "path": row["path"], "doc": "", "error": str(reason)[:500]}
+
+
+class _ChunkEmbed:
+    """Ray actor: holds one embedder; chunks a batch of documents and embeds their passages."""
+
+    def __init__(self, factory: Callable[[], Embedder], max_tokens: int, overlap_tokens: int) -> None:
+        self.embedder = factory()
+        self.config = ChunkConfig(max_tokens, overlap_tokens)
+
+    def __call__(self, batch: dict) -> dict:
+        out: dict[str, list] = {"order": [], "path": [], "error": [], "source": [], "kind": [], "hash": [],
+                                "passages": [], "vectors": []}
+        for order, path, doc_json, error in zip(batch["order"], batch["path"], batch["doc"], batch["error"]):
+            passages: list[Passage] = []
+            vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
+            doc = None
+            if not error:
+                doc = _doc_from_json(doc_json)
+                passages = chunk(doc, self.config, self.embedder.count_tokens)
+                if passages:
+                    vectors = self.embedder.embed_passages([p.text for p in passages])
+            out["order"].append(int(order))
+            out["path"].append(str(path))
+            out["error"].append(str(error))
+            out["source"].append(doc.source if doc else "")
+            out["kind"].append(doc.kind if doc else "")
+            out["hash"].append(doc.content_hash if doc else "")
+            out["passages"].append(json.dumps([p.to_dict() for p in passages], ensure_ascii=False))
+            out["vectors"].append(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        return out
+
+
+def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: IndexConfig | None = None, *,
+                   address: str | None = None, workers: int = 2, batch_size: int = 8,
+                   embedder_factory: Callable[[], Embedder] | None = None,
+                   ) -> tuple[Index, AddReport, RayBuildStats]:
+    """Index ``paths`` on Ray with ``workers`` embedding actors; return the index (not saved),
+    what was added or skipped, and timings. ``embedder`` is the driver's copy (it answers
+    queries later); each actor makes its own with ``embedder_factory`` (default: the same model
+    by name, one thread per actor)."""
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise BayyinaError(f"workers={workers!r} must be a whole number ≥ 1.")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise BayyinaError(f"batch_size={batch_size!r} must be a whole number ≥ 1.")
+    config = config or IndexConfig()
+    files, skipped = iter_files(paths)
+    if not files:
+        return Index(embedder, config), AddReport(skipped=tuple(skipped)), RayBuildStats(0, 0.0, workers)
+    ray = _ray()
+    factory = embedder_factory or NamedEmbedder(embedder.name)
+    started = False
+    t0 = time.perf_counter()
+    if not ray.is_initialized():
+        # Offline and quiet: no usage statistics, no dashboard (set before Ray starts, for this build).
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        started = True
+    try:
+        rows = _run(ray, files, factory, config.chunk, workers, batch_size)
+    except Exception as exc:
+        raise BayyinaError(f"The Ray build failed ({type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}); "
+                           "nothing was saved: fix the cause (a worker that ran out of memory or was stopped) and "
+                           "run the build again.") from exc
+    finally:
+        if started:
+            ray.shutdown()
+    items: list[EmbeddedDocument] = []
+    for row in sorted(rows, key=lambda r: r["order"]):
+        if row["error"]:
+            skipped.append(Skipped(row["path"], row["error"]))
+            continue
+        passages = tuple(Passage.from_dict(d) for d in json.loads(row["passages"]))
+        vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(passages), embedder.dim)
+        items.append(EmbeddedDocument(row["source"], row["kind"], row["hash"], passages, vectors))
+    index = Index(embedder, config)
+    report = index.add_embedded(items)
+    seconds = time.perf_counter() - t0
+    return index, AddReport(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
+                            skipped=tuple(skipped), passages_added=report.passages_added), \
+        RayBuildStats(report.passages_added, seconds, workers)
+
+
+def _run(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int, batch_size: int) -> list[dict]:
+    # Reading files takes little CPU: a quarter each, so it never waits behind the embedding actors
+    # (which together get the rest of the cluster's CPUs, at most one each).
+    cpus = float(ray.cluster_resources().get("CPU", 1.0))
+    per_actor = max(0.05, min(1.0, math.floor((cpus - 0.5) / workers * 100) / 100))
+    ds = ray.data.from_items([{"order": i, "path": str(f)} for i, f in enumerate(files)],
+                             override_num_blocks=max(1, min(len(files), workers * 4)))
+    ds = ds.map(_load_row, num_cpus=0.25)
+    # A dead actor is not restarted: the build fails and the previous index stays as it was.
+    ds = ds.map_batches(_ChunkEmbed, fn_constructor_args=(factory, chunk_config.max_tokens,
+                                                          chunk_config.overlap_tokens),
+                        batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=per_actor,
+                        batch_format="numpy", max_restarts=0, max_task_retries=0)
+    return list(ds.iter_rows())
+
+
+def _doc_json(doc: Document) -> str:
+    return json.dumps({"source": doc.source, "text": doc.text, "kind": doc.kind, "page_starts": list(doc.page_starts),
+                       "headings": [[h.start, h.end] for h in doc.headings], "hash": doc.content_hash},
+                      ensure_ascii=False)
+
+
+def _doc_from_json(text: str) -> Document:
+    d = json.loads(text)
+    return Document(d["source"], d["text"], d["kind"], tuple(d["page_starts"]),
+                    tuple(Span(a, b) for a, b in d["headings"]), d["hash"])

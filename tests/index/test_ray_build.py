@@ -1,0 +1,93 @@
+"""The Ray engine on a 2-node cluster on this machine: a distributed build equals a local one,
+a bad file is skipped with its reason, a dying worker fails the build and touches nothing."""
+
+import os
+
+import numpy as np
+import pytest
+
+import qa
+from tests.conftest import FakeEmbedder
+
+pytestmark = pytest.mark.slow
+ray = pytest.importorskip("ray", reason='needs Ray: pip install "bayyina[ray]"')
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from ray.cluster_utils import Cluster
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    c.add_node(num_cpus=1)
+    ray.init(address=c.address, include_dashboard=False, log_to_driver=False)
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.ar.txt").write_text("اعتمد مجلس الأمن القرار 678 في 29 نوفمبر 1990. وانتهت العمليات العسكرية في 27 فبراير "
+                                "1991. " * 8, encoding="utf-8")
+    (d / "b.en.md").write_text("# Lighthouse\n\nThe keeper, Captain Idris Farouk, kept the lamp burning for forty-one "
+                               "years. " * 6, encoding="utf-8")
+    (d / "c.en.txt").write_text("Collective security depends on the Security Council acting together.", encoding="utf-8")
+    return d
+
+
+class _DyingEmbedder(FakeEmbedder):
+    def embed_passages(self, texts, *, progress=False):
+        os._exit(1)          # the worker process dies mid-build
+
+
+def test_a_distributed_build_equals_the_local_build(cluster, folder):
+    local = qa.Index(FakeEmbedder())
+    local.add_paths([folder])
+    index, report, stats = qa.build_index_ray([folder], FakeEmbedder(), workers=2, embedder_factory=FakeEmbedder)
+    assert [p.to_dict() for p in index.passages] == [p.to_dict() for p in local.passages]
+    assert len(report.added) == 3 and stats.passages == len(local)
+    np.testing.assert_allclose(index._dense.vectors(), local._dense.vectors(), atol=1e-6)
+    for q in ("القرار 678", "lighthouse keeper", "collective security", "متى انتهت العمليات"):
+        assert [h.passage.id for h in index.search(q, 5)] == [h.passage.id for h in local.search(q, 5)]
+
+
+def test_a_bad_file_is_skipped_with_its_reason_and_the_rest_indexed(cluster, folder, tmp_path):
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    index, report, _ = qa.build_index_ray([folder], FakeEmbedder(), workers=2, embedder_factory=FakeEmbedder)
+    assert [s.path.endswith("broken.docx") for s in report.skipped] == [True]
+    assert "docx" in report.skipped[0].reason
+    assert len(index.sources) == 3
+    index.save(tmp_path / "idx")
+    assert len(qa.Index.load(tmp_path / "idx", FakeEmbedder())) == len(index)
+
+
+def test_a_worker_that_dies_fails_the_build_and_the_saved_index_stays(cluster, folder, tmp_path):
+    saved = tmp_path / "idx"
+    before = qa.Index(FakeEmbedder())
+    before.add_paths([folder / "c.en.txt"])
+    before.save(saved)
+    files = sorted(p.name for p in saved.rglob("*"))
+    with pytest.raises(qa.BayyinaError, match="Ray build failed.*nothing was saved"):
+        qa.build_index_ray([folder], FakeEmbedder(), workers=2, embedder_factory=_DyingEmbedder)
+    assert sorted(p.name for p in saved.rglob("*")) == files
+    assert [s.source for s in qa.Index.load(saved, FakeEmbedder()).sources] == [before.sources[0].source]
+
+
+def test_without_ray_the_error_names_the_install_line(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    from index.ray_build import _ray
+
+    with pytest.raises(qa.MissingDependencyError, match=r'pip install "bayyina\[ray\]"'):
+        _ray()

@@ -60,8 +60,8 @@ class IndexConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
                 raise BayyinaError(f"IndexConfig.{name}={value!r} must be a number ≥ 0.")
-        if self.dense_kind not in ("auto", "flat", "hnsw"):
-            raise BayyinaError(f"IndexConfig.dense_kind={self.dense_kind!r} is unknown: use auto, flat or hnsw.")
+        if self.dense_kind not in ("auto", "flat", "hnsw", "ivf"):
+            raise BayyinaError(f"IndexConfig.dense_kind={self.dense_kind!r} is unknown: use auto, flat, ivf or hnsw.")
 
     def to_dict(self) -> dict:
         return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,
@@ -113,6 +113,7 @@ class Index:
             langs[p.lang] = langs.get(p.lang, 0) + 1
         return IndexInfo(
             embedder=self.embedder.name, dim=self.embedder.dim, dense_kind=self._dense.kind,
+            dense_nlist=self._dense.nlist, dense_nprobe=self._dense.nprobe, dense_recall=self._dense.recall,
             passages=len(self._passages), sources=self.sources, languages=dict(sorted(langs.items())),
             format_version=store.FORMAT_VERSION, normaliser_version=NORMALISER_VERSION,
             max_tokens=self.config.chunk.max_tokens, overlap_tokens=self.config.chunk.overlap_tokens)
@@ -353,6 +354,7 @@ class Index:
             "normaliser_version": NORMALISER_VERSION,
             "config": self.config.to_dict(),
             "dense_kind": self._dense.kind,
+            "dense": {"nlist": self._dense.nlist, "nprobe": self._dense.nprobe, "recall_at_10": self._dense.recall},
             "counts": {"passages": len(self._passages), "sources": len(self._sources)},
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
@@ -408,7 +410,10 @@ class Index:
             sources = integrity.validate_sources(folder, json.loads((folder / store.SOURCES).read_text(encoding="utf-8")))
             obj._sources = {name: SourceInfo(name, v["kind"], v["content_hash"], int(v["passages"]))
                             for name, v in sources.items()}
-            obj._dense = DenseIndex.load(folder / store.DENSE, embedder.dim, expected_kind=manifest["dense_kind"])
+            tuned = manifest.get("dense") if isinstance(manifest.get("dense"), dict) else {}
+            obj._dense = DenseIndex.load(folder / store.DENSE, embedder.dim, expected_kind=manifest["dense_kind"],
+                                         nprobe=int(tuned.get("nprobe", 0)),
+                                         recall=float(tuned.get("recall_at_10", 1.0)))
             obj._sparse = SparseIndex.load(folder / store.BM25, len(obj._passages))
         except BayyinaError:
             raise

@@ -16,7 +16,7 @@ from pathlib import Path
 from sources.errors import IndexError_
 
 _NOT_HASHED = ("manifest.json", "COMPLETE")
-_DENSE_KINDS = ("flat", "hnsw")
+_DENSE_KINDS = ("flat", "hnsw", "ivf")
 _MAX_DIM = 16384
 
 
@@ -103,6 +103,11 @@ def validate_manifest(folder: Path, manifest: dict) -> None:
         raise _refuse(folder, f"manifest field config.dense_kind is {str(config.get('dense_kind'))[:40]!r}")
     if manifest.get("dense_kind") not in _DENSE_KINDS:
         raise _refuse(folder, f"manifest field dense_kind is {str(manifest.get('dense_kind'))[:40]!r}")
+    dense = manifest.get("dense", {"nlist": 0, "nprobe": 0, "recall_at_10": 1.0})   # absent before ivf existed
+    _typed(folder, "dense", dense, dict)
+    for key in ("nlist", "nprobe"):
+        _typed(folder, f"dense.{key}", dense.get(key), int, low=0, high=10**8)
+    _typed(folder, "dense.recall_at_10", dense.get("recall_at_10"), (int, float), low=0, high=1)
     counts = manifest.get("counts")
     _typed(folder, "counts", counts, dict)
     for key in ("passages", "sources"):

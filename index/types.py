@@ -74,3 +74,6 @@ class IndexInfo:
     normaliser_version: int
     max_tokens: int
     overlap_tokens: int
+    dense_nlist: int = 0          # ivf: cells
+    dense_nprobe: int = 0         # ivf: cells searched per query
+    dense_recall: float = 1.0     # recall@10 against exact search, measured when nprobe was chosen

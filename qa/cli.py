@@ -118,6 +118,8 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     data = {
         "index": args.index or str(qa.default_index_dir()), "embedder": info.embedder, "dim": info.dim,
         "dense": info.dense_kind, "passages": info.passages, "languages": info.languages,
+        **({"ivf": {"nlist": info.dense_nlist, "nprobe": info.dense_nprobe,
+                    "recall_at_10": round(info.dense_recall, 3)}} if info.dense_kind == "ivf" else {}),
         "format_version": info.format_version, "normaliser_version": info.normaliser_version,
         "max_tokens": info.max_tokens, "overlap_tokens": info.overlap_tokens,
         "sources": [{"source": s.source, "kind": s.kind, "passages": s.passages} for s in info.sources],
@@ -333,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_index_opts(p, default=DEFAULT_BUILD_DIR)
         p.add_argument("--max-tokens", type=int, default=qa.ChunkConfig().max_tokens, help="passage size in tokens")
         p.add_argument("--overlap", type=int, default=qa.ChunkConfig().overlap_tokens, help="overlap in tokens")
-        p.add_argument("--dense", choices=("auto", "flat", "hnsw"), default="auto", help="FAISS index type")
+        p.add_argument("--dense", choices=("auto", "flat", "ivf", "hnsw"), default="auto",
+                       help="FAISS index type (auto: exact below 200,000 passages, IVF from there)")
         if name == "build":
             p.add_argument("--engine", choices=("local", "ray"), default="local",
                            help="local (default): this process; ray: a Ray Data pipeline (pip install \"bayyina[ray]\")")

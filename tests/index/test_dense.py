@@ -67,6 +67,6 @@ def test_dimension_checks():
 
 def test_resolve_kind():
     assert resolve_kind("auto", 10) == "flat"
-    assert resolve_kind("auto", 10**6) == "hnsw"
+    assert resolve_kind("auto", 10**6) == "ivf" and resolve_kind("hnsw", 10) == "hnsw"
     with pytest.raises(ValueError, match="'ivf'"):
-        resolve_kind("ivf", 1)
+        resolve_kind("pq", 1)

@@ -88,7 +88,7 @@ def test_from_paths_takes_one_path_as_one_path(tmp_path, fake_embedder):
     (lambda idx: idx.search("q", k="5"), "k='5' must be"),
     (lambda idx: idx.search("q", exclude_sources="un.en.txt"), "wrap it in a list"),
     (lambda idx: qa.IndexConfig(rrf_k=-5), "rrf_k=-5"),
-    (lambda idx: qa.IndexConfig(dense_kind="ivf"), "dense_kind='ivf'"),
+    (lambda idx: qa.IndexConfig(dense_kind="pq"), "dense_kind='pq'"),
     (lambda idx: qa.IndexConfig(bm25_weight=float("nan")), "bm25_weight=nan"),
 ])
 def test_public_entry_points_name_the_bad_argument(call, msg, fake_embedder, bilingual_docs):

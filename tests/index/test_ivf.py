@@ -1,0 +1,89 @@
+"""The IVF dense index against exact search: recall bound, tuned nprobe, memory-mapped loading,
+removal keeping the trained cells, and a whole Index with dense_kind="ivf" saved and reloaded."""
+
+import numpy as np
+import pytest
+
+from index.dense import TARGET_RECALL, DenseIndex, nlist_for, resolve_kind
+
+
+def _clustered(n: int, dim: int = 32, centres: int = 40, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(centres, dim))
+    x = c[rng.integers(0, centres, n)] + rng.normal(scale=0.35, size=(n, dim))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32)
+
+
+def _recall(ivf: DenseIndex, flat: DenseIndex, queries: np.ndarray, k: int = 10) -> float:
+    got = [set(ivf.search(q, k)[1].tolist()) & set(flat.search(q, k)[1].tolist()) for q in queries]
+    return float(np.mean([len(g) / k for g in got]))
+
+
+def test_auto_switches_to_ivf_at_the_threshold():
+    assert resolve_kind("auto", 199_999) == "flat" and resolve_kind("auto", 200_000) == "ivf"
+    assert nlist_for(1_000_000) == 1000 and nlist_for(10) == 16
+
+
+def test_ivf_keeps_recall_at_10_above_the_target_against_exact_search():
+    data = _clustered(6300)
+    x, fresh = data[:6000], data[6000:]                # queries the tuning never saw, from the same clusters
+    flat, ivf = DenseIndex(32, "flat"), DenseIndex(32, "ivf")
+    flat.add(x)
+    ivf.add(x)
+    assert ivf.nlist == nlist_for(6000) and 1 <= ivf.nprobe < ivf.nlist
+    assert ivf.recall >= TARGET_RECALL
+    assert _recall(ivf, flat, fresh) >= TARGET_RECALL - 0.03
+    np.testing.assert_allclose(ivf.vectors(), x, atol=1e-6)   # row order is passage order
+
+
+def test_restricted_search_and_removal_keep_cells_and_order():
+    x = _clustered(3000)
+    ivf = DenseIndex(32, "ivf")
+    ivf.add(x)
+    rows = np.arange(0, 3000, 3)
+    _, found = ivf.search(x[5], 5, rows=rows)
+    assert set(found.tolist()) <= set(rows.tolist())
+    kept = ivf.keep(list(range(1000, 3000)))
+    assert kept.kind == "ivf" and kept.nlist == ivf.nlist and kept.size == 2000
+    np.testing.assert_allclose(kept.vectors(), x[1000:], atol=1e-6)
+    assert kept.search(x[1500], 1)[1][0] == 500
+
+
+def test_saved_ivf_loads_memory_mapped_and_can_still_change(tmp_path):
+    x = _clustered(3000)
+    ivf = DenseIndex(32, "ivf")
+    ivf.add(x)
+    ivf.save(tmp_path / "dense.faiss")
+    loaded = DenseIndex.load(tmp_path / "dense.faiss", 32, expected_kind="ivf", nprobe=ivf.nprobe, recall=ivf.recall)
+    assert loaded._mmapped and loaded.nprobe == ivf.nprobe
+    for q in x[:20]:
+        assert loaded.search(q, 10)[1].tolist() == ivf.search(q, 10)[1].tolist()
+    loaded.add(_clustered(10, seed=3))               # copied into memory first: the file is read-only
+    assert loaded.size == 3010 and not loaded._mmapped
+
+
+def test_a_whole_index_with_ivf_saves_reloads_and_answers_like_before(tmp_path, fake_embedder, bilingual_docs):
+    import qa
+    from index.hybrid import build
+
+    index = build(bilingual_docs, fake_embedder, qa.IndexConfig(dense_kind="ivf"))
+    info = index.info()
+    assert info.dense_kind == "ivf" and info.dense_nlist >= 1 and info.dense_nprobe >= 1
+    index.save(tmp_path / "idx")
+    again = qa.Index.load(tmp_path / "idx", fake_embedder)
+    assert again.info().dense_kind == "ivf" and again.info().dense_nprobe == info.dense_nprobe
+    for q in ("resolution 678", "القرار 678"):
+        assert [h.passage.id for h in again.search(q, 5)] == [h.passage.id for h in index.search(q, 5)]
+    source = index.sources[0].source
+    again.remove_source(source)
+    rebuilt = build([d for d in bilingual_docs if d.source != source], fake_embedder, qa.IndexConfig(dense_kind="ivf"))
+    assert [p.id for p in again.passages] == [p.id for p in rebuilt.passages]
+
+
+@pytest.mark.parametrize("n", [1, 17])
+def test_tiny_ivf_indexes_work(n):
+    x = _clustered(n)
+    ivf = DenseIndex(32, "ivf")
+    ivf.add(x)
+    assert ivf.search(x[0], 3)[1][0] == 0

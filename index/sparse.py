@@ -89,5 +89,6 @@ class SparseIndex:
         obj = cls()
         obj.size = size
         if size:
-            obj._bm25 = _bm25s().BM25.load(str(folder), allow_pickle=False, show_progress=False)
+            # Memory-mapped: the score matrix stays on disk until a query touches it.
+            obj._bm25 = _bm25s().BM25.load(str(folder), allow_pickle=False, show_progress=False, mmap=True)
         return obj

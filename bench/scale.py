@@ -1,0 +1,200 @@
+"""Synthetic scale benchmark for the index's dense (FAISS) and sparse (BM25) sides.
+
+SYNTHETIC DATA, clearly: dense vectors at dimension 384 drawn around 2,000 random centres (the
+cluster structure of real embeddings, not real embeddings), and BM25 documents of 40–80 tokens
+drawn from a Zipfian vocabulary of 200,000 pseudo-words. Nothing here measures answer quality;
+it measures what size does: build time, disk size, load time and memory after a memory-mapped
+load (measured in a fresh process), search p50/p95, and the IVF index's recall@10 against exact
+search on held-out queries.
+
+    python bench/scale.py --n 1000000            # about 10 minutes and 3 GB of disk on 2 cores
+    python bench/scale.py --n 200000 --flat      # also time exact search at that size
+
+Prints one JSON object per measurement; ``--out FILE`` writes them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DIM = 384
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def synthetic_vectors(n: int, seed: int = 0, centres: int = 2000, block: int = 100_000):
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(centres, DIM)).astype(np.float32)
+    for start in range(0, n, block):
+        m = min(block, n - start)
+        x = c[rng.integers(0, centres, m)] + rng.normal(scale=0.7, size=(m, DIM)).astype(np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        yield x.astype(np.float32)
+
+
+def build_dense(n: int, folder: Path, kind: str) -> dict:
+    from index.dense import DenseIndex
+
+    t0 = time.perf_counter()
+    data = np.concatenate(list(synthetic_vectors(n + 1000)))
+    queries, data = data[n:], data[:n]
+    gen_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dense = DenseIndex(DIM, kind)
+    dense.add(data)
+    build_s = time.perf_counter() - t0
+    dense.save(folder / f"dense-{kind}.faiss")
+    np.save(folder / "queries.npy", queries)
+    return {"what": f"dense {kind} build", "passages": n, "generate_s": round(gen_s, 1), "build_s": round(build_s, 1),
+            "nlist": dense.nlist, "nprobe": dense.nprobe, "tuned_recall_at_10": round(dense.recall, 3),
+            "disk_mb": round((folder / f"dense-{kind}.faiss").stat().st_size / 2**20, 1)}
+
+
+def probe_dense(n: int, folder: Path, kind: str, nprobe: int, exact_kind: str | None) -> dict:
+    """In a fresh process: load (memory-mapped for ivf), RSS, search latency, recall vs exact."""
+    from index.dense import DenseIndex, _exact_topk
+
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    dense = DenseIndex.load(folder / f"dense-{kind}.faiss", DIM, expected_kind=kind, nprobe=nprobe)
+    load_s = time.perf_counter() - t0
+    rss = _rss_mb() - before
+    queries = np.load(folder / "queries.npy")
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        dense.search(q, 10)
+        times.append((time.perf_counter() - t) * 1000)
+    out = {"what": f"dense {kind} load+search", "passages": n, "load_s": round(load_s, 2),
+           "rss_after_load_mb": round(rss, 1), "search_p50_ms": round(float(np.percentile(times, 50)), 2),
+           "search_p95_ms": round(float(np.percentile(times, 95)), 2), "queries": len(queries)}
+    if kind == "ivf":
+        data = dense.vectors()
+        sample = queries[:200]
+        exact = _exact_topk(data, sample, 10)
+        found = [dense.search(q, 10)[1] for q in sample]
+        out["recall_at_10_heldout"] = round(float(np.mean([len(set(a) & set(b.tolist())) / 10
+                                                            for a, b in zip(exact, found)])), 3)
+        out["rss_after_recall_check_mb"] = round(_rss_mb() - before, 1)
+    return out
+
+
+def build_sparse(n: int, folder: Path, seed: int = 0) -> dict:
+    """BM25 over Zipfian pseudo-words, built with bm25s from token ids (our tokeniser is not the
+    subject here), saved the way ``SparseIndex.save`` saves."""
+    import bm25s
+
+    from index.sparse import B, K1
+
+    rng = np.random.default_rng(seed)
+    vocab = 200_000
+    t0 = time.perf_counter()
+    ranks = np.arange(1, vocab + 1)
+    p = 1.0 / ranks ** 1.07
+    p /= p.sum()
+    lengths = rng.integers(40, 81, n)
+    words = [f"w{i}" for i in range(vocab)]
+    corpus_ids = []
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        draws = rng.choice(vocab, size=int(lengths[start:start + m].sum()), p=p)
+        at = 0
+        for length in lengths[start:start + m]:
+            corpus_ids.append(draws[at:at + length].tolist())
+            at += length
+    tokenized = bm25s.tokenization.Tokenized(ids=corpus_ids, vocab={w: i for i, w in enumerate(words)})
+    gen_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model = bm25s.BM25(k1=K1, b=B, method="lucene")
+    model.index(tokenized, show_progress=False)
+    build_s = time.perf_counter() - t0
+    model.save(str(folder / "bm25"), allow_pickle=False, show_progress=False)
+    size = sum(f.stat().st_size for f in (folder / "bm25").rglob("*") if f.is_file())
+    return {"what": "bm25 build", "passages": n, "generate_s": round(gen_s, 1), "build_s": round(build_s, 1),
+            "disk_mb": round(size / 2**20, 1)}
+
+
+def probe_sparse(n: int, folder: Path) -> dict:
+    from index.sparse import SparseIndex
+
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    sparse = SparseIndex.load(folder / "bm25", n)
+    load_s = time.perf_counter() - t0
+    rss = _rss_mb() - before
+    rng = np.random.default_rng(1)
+    times, found = [], []
+    for _ in range(300):
+        q = " ".join(f"w{int(w)}" for w in rng.integers(50, 20_000, 4))   # mid-frequency words, as questions have
+        t = time.perf_counter()
+        found.append(len(sparse.search(q, 50)[1]))
+        times.append((time.perf_counter() - t) * 1000)
+    return {"what": "bm25 load+search", "passages": n, "load_s": round(load_s, 2), "rss_after_load_mb": round(rss, 1),
+            "search_p50_ms": round(float(np.percentile(times, 50)), 2),
+            "search_p95_ms": round(float(np.percentile(times, 95)), 2), "mean_hits": float(np.mean(found)),
+            "rss_after_searches_mb": round(_rss_mb() - before, 1)}
+
+
+def _in_fresh_process(fn: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--probe", fn, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--flat", action="store_true", help="also build and time exact (flat) search")
+    ap.add_argument("--no-bm25", action="store_true")
+    ap.add_argument("--dir", help="where to write the indexes (default: a temporary folder)")
+    ap.add_argument("--out", help="write the results as JSON here")
+    ap.add_argument("--probe", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.probe:
+        name, n, folder, *rest = args.probe
+        if name == "dense":
+            print(json.dumps(probe_dense(int(n), Path(folder), rest[0], int(rest[1]), None)))
+        else:
+            print(json.dumps(probe_sparse(int(n), Path(folder))))
+        return
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        folder = Path(tmp)
+        kinds = ["ivf"] + (["flat"] if args.flat else [])
+        for kind in kinds:
+            r = build_dense(args.n, folder, kind)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+            r = _in_fresh_process("dense", str(args.n), str(folder), kind, str(r["nprobe"]))
+            print(json.dumps(r), flush=True)
+            results.append(r)
+        if not args.no_bm25:
+            r = build_sparse(args.n, folder)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+            r = _in_fresh_process("sparse", str(args.n), str(folder))
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    results.append({"what": "machine", "cpus": os.cpu_count(),
+                    "peak_rss_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -87,3 +87,47 @@ def test_tiny_ivf_indexes_work(n):
     ivf = DenseIndex(32, "ivf")
     ivf.add(x)
     assert ivf.search(x[0], 3)[1][0] == 0
+
+
+def _load_rss_mb(folder, n: int) -> float:
+    """Memory a fresh process gains by loading the saved IVF index and BM25 (memory-mapped)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from index.dense import DenseIndex\n"
+        "from index.sparse import SparseIndex\n"
+        "import faiss, bm25s, numpy\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20\n"
+        "before = rss()\n"
+        f"d = DenseIndex.load(Path({str(folder)!r}) / 'dense.faiss', 64, expected_kind='ivf', nprobe=4)\n"
+        f"s = SparseIndex.load(Path({str(folder)!r}) / 'bm25', {n})\n"
+        "print(rss() - before)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def test_loading_memory_mapped_does_not_grow_with_the_index(tmp_path):
+    from index.sparse import SparseIndex
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(5000)]
+    sizes, gained = (4_000, 48_000), []
+    for n in sizes:
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        x = _clustered(n, dim=64)
+        ivf = DenseIndex(64, "ivf")
+        ivf.add(x)
+        ivf.save(folder / "dense.faiss")
+        SparseIndex.build([" ".join(rng.choice(words, 30)) for _ in range(n)]).save(folder / "bm25")
+        gained.append(_load_rss_mb(folder, n))
+    files = [sum(f.stat().st_size for f in (tmp_path / str(n)).rglob("*") if f.is_file()) / 2**20 for n in sizes]
+    # 12× the passages, ~12× the bytes on disk; what loading holds in memory grows by a small fraction of that.
+    assert files[1] - files[0] > 12
+    print("loading gained MB", gained, "files MB", files)
+    assert gained[1] - gained[0] < 0.25 * (files[1] - files[0]), (gained, files)

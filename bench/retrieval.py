@@ -1,7 +1,7 @@
 """Retrieval benchmark on XQuAD (../shared/bench): dense, BM25 and hybrid in four directions and
 on the mixed ar+en corpus. Prints a markdown table (the one in README).
 
-    .venv/bin/python bench/retrieval.py [--bench DIR] [--limit N] [--lang-quota Q]
+    .venv/bin/python bench/retrieval.py [--bench DIR] [--limit N] [--lang-quota Q] [--dense ivf]
 """
 
 from __future__ import annotations
@@ -24,16 +24,18 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lang-quota", type=int, default=1)
     ap.add_argument("--modes", default="dense,bm25,hybrid")
+    ap.add_argument("--dense", default="auto", choices=("auto", "flat", "ivf", "hnsw"),
+                    help="the dense index (ivf: approximate, to compare with exact)")
     args = ap.parse_args()
     if not (args.bench / "xquad.ar.json").exists():
         print(f"XQuAD not found in {args.bench}; pass --bench DIR", file=sys.stderr)
         return 2
     data = {lang: load_squad(args.bench / f"xquad.{lang}.json") for lang in ("ar", "en")}
     embedder = load_embedder()
-    config = IndexConfig(lang_quota=args.lang_quota)
+    config = IndexConfig(lang_quota=args.lang_quota, dense_kind=args.dense)
     directions = [("ar→ar", "ar", ["ar"]), ("en→en", "en", ["en"]), ("ar→en", "ar", ["en"]),
                   ("en→ar", "en", ["ar"]), ("ar→ar+en", "ar", ["ar", "en"]), ("en→ar+en", "en", ["ar", "en"])]
-    print(f"embedder: {embedder.name}; lang_quota={args.lang_quota}\n")
+    print(f"embedder: {embedder.name}; lang_quota={args.lang_quota}; dense={args.dense}\n")
     print("| direction | mode | R@1 | R@5 | R@10 | MRR@10 | other-lang@5 | n | ms/query |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, qlang, corpus in directions:

@@ -255,6 +255,13 @@ def test_conversations_switch_and_export_as_markdown(browser, locked):
     page.locator("#delete-conv").click()
     page.wait_for_function("() => document.querySelectorAll('#conversations label').length === 1", timeout=10_000)
     assert "ما رقم القرار" in page.locator("#conversation").inner_text()
+    # A question that is too long: a clear error, and the pasted text is still in the box.
+    long = "Which resolution? " * 130
+    box = page.locator("#question textarea")
+    box.fill(long)
+    box.press("Enter")
+    page.get_by_text("characters long").first.wait_for(timeout=10_000)
+    assert box.input_value() == long
 
 
 @needs_browser

@@ -220,8 +220,14 @@ class ExtractiveReader:
             else:
                 # Across languages (or far from the question's words): the span whose surrounding
                 # words are most like the question.
-                contexts = [_around(best.text, s, e) for s, e in typed]
-                sims = self._embed(contexts) @ query_vector()
+                # The words that lead into a date or number say what it is ("…انتهاء العمليات العسكرية في
+                # 27 فبراير"), so the context leans left; a follow-up's own words count as much as the
+                # joined query (they say which of the sentence's dates is asked for).
+                contexts = [_around(best.text, s, e, before=6, after=2) for s, e in typed]
+                target = query_vector()
+                if query.strip() != question.strip():
+                    target = target + self.embedder.embed_queries([question])[0]
+                sims = self._embed(contexts) @ target
                 span = typed[int(np.argmax(sims))]
         else:
             span = short_span(question, query, best.text)
@@ -303,11 +309,12 @@ class ExtractiveReader:
             signals=choice.signals.to_dict()))
 
 
-def _around(text: str, start: int, end: int, words: int = 8) -> str:
-    """``text[start:end]`` with up to ``words`` words on each side."""
-    before = text[:start].split()[-words:]
-    after = text[end:].split()[:words]
-    return " ".join(before + [text[start:end]] + after)
+def _around(text: str, start: int, end: int, words: int = 8, *, before: int | None = None,
+            after: int | None = None) -> str:
+    """``text[start:end]`` with up to ``words`` words on each side (or ``before``/``after``)."""
+    left = text[:start].split()[-(words if before is None else before):] if (before is None or before) else []
+    right = text[end:].split()[:(words if after is None else after)] if (after is None or after) else []
+    return " ".join(left + [text[start:end]] + right)
 
 
 def _is_list_item(text: str, start: int) -> bool:

@@ -81,3 +81,13 @@ def test_a_short_complete_question_after_an_unrelated_turn_is_not_condensed(bot)
     assert a.search_query == "What is human security?"
     fresh = bot.ask("What is human security?")
     assert [c.quote for c in a.citations] == [c.quote for c in fresh.citations]
+
+
+@pytest.mark.parametrize("follow_up, short", [
+    ("When did it end?", "27 فبراير 1991"),                  # the end of the operations, not the resolution's date
+    ("When did the Council adopt it?", "29 نوفمبر 1990"),
+])
+def test_a_cross_lingual_follow_up_picks_the_date_it_asks_for(bot, follow_up, short):
+    first = bot.ask(EN_Q)
+    a = bot.ask(follow_up, [(EN_Q, first.text)])
+    assert a.short == short, a.text

@@ -77,6 +77,8 @@ bench: model llm-model
 	$(PY) bench/fit_abstention.py --out reports/abstention.json
 	$(PY) bench/injections.py
 	$(PY) bench/http_api.py
+	RAY_USAGE_STATS_ENABLED=0 $(PY) bench/ray_build.py --out reports/ray_build.json
+	$(PY) bench/scale.py --n 1000000 --flat --out reports/scale-1m.json
 	$(VENV)/bin/bayyina eval run bench/configs/bundled.toml --out reports/bundled
 	$(VENV)/bin/bayyina eval run bench/configs/bundled-llm.toml --out reports/bundled-llm
 	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad

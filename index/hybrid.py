@@ -122,13 +122,7 @@ class Index:
 
     def add_documents(self, documents: Iterable[Document], *, progress: bool = False) -> AddReport:
         """Chunk, embed and index documents. Unchanged sources are skipped, changed ones replaced."""
-        docs: list[Document] = []
-        seen: set[str] = set()
-        for doc in documents:
-            if doc.source in seen:
-                raise BayyinaError(f"Source {doc.source!r} is given twice in one add; give each source once.")
-            seen.add(doc.source)
-            docs.append(doc)
+        docs = _once_each(documents)
         new_docs = [d for d in docs if not self._unchanged(d.source, d.content_hash)]
         count = self.embedder.count_tokens
         chunks: list[tuple[Document, list[Passage]]] = [(d, chunk(d, self.config.chunk, count)) for d in new_docs]
@@ -158,11 +152,7 @@ class Index:
         replaced: list[str] = []
         unchanged: list[str] = []
         new: list[EmbeddedDocument] = []
-        seen: set[str] = set()
-        for item in items:
-            if item.source in seen:
-                raise BayyinaError(f"Source {item.source!r} is given twice in one add; give each source once.")
-            seen.add(item.source)
+        for item in _once_each(items):
             if self._unchanged(item.source, item.content_hash):
                 unchanged.append(item.source)
                 continue
@@ -426,6 +416,17 @@ class Index:
                               "passages); rebuild it with `bayyina index build`.")
         obj._index_rows()
         return obj
+
+
+def _once_each(items: Iterable) -> list:
+    """``items`` (documents or embedded documents) as a list, refused when a source comes twice."""
+    out, seen = [], set()
+    for item in items:
+        if item.source in seen:
+            raise BayyinaError(f"Source {item.source!r} is given twice in one add; give each source once.")
+        seen.add(item.source)
+        out.append(item)
+    return out
 
 
 def _checked_passage(d: object) -> Passage:

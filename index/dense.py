@@ -91,30 +91,40 @@ class DenseIndex:
             self._in_memory()
             self._index.add(vectors)
         self._index.make_direct_map()
-        if self.size > 1.1 * self._tuned_at:     # re-measure nprobe when the index has grown by a tenth
-            self.tune()
+        if not self.nprobe:          # a first guess; ``tune`` measures it
+            self.nprobe = self._index.nprobe = max(1, self.nlist // 16)
 
-    def tune(self, target: float = TARGET_RECALL, queries: int = _TUNE_QUERIES, seed: int = 0) -> None:
-        """Choose the smallest ``nprobe`` whose recall@10 against exact search reaches ``target``,
-        leave-one-out: ``queries`` stored vectors are asked for, each without itself, so the
-        estimate is about its real neighbours (as a question's are), not the trivial self-match."""
-        if self.kind != "ivf" or self.size == 0:
+    @property
+    def needs_tuning(self) -> bool:
+        """An IVF whose ``nprobe`` was never measured, or measured when it was a tenth smaller or larger."""
+        return self.kind == "ivf" and bool(self.nlist) and not (0.9 * self._tuned_at <= self.size <= 1.1 * self._tuned_at)
+
+    def tune(self, target: float = TARGET_RECALL, queries: np.ndarray | None = None, sample: int = _TUNE_QUERIES,
+             seed: int = 0) -> None:
+        """Choose the smallest ``nprobe`` whose recall@10 against exact search reaches ``target``
+        (aiming a point higher). ``queries``: query vectors like the real ones (``Index`` embeds
+        pieces of sampled passages as questions); without them, ``sample`` stored vectors are asked
+        for leave-one-out (each without itself), which is easier than real questions."""
+        if self.kind != "ivf" or self.size == 0 or not self.nlist:
             return
         faiss = _faiss()
         data = self.vectors()
         rng = np.random.default_rng(seed)
-        pick = rng.choice(len(data), size=min(queries, len(data)), replace=False)
-        q = np.ascontiguousarray(data[pick])
-        k = min(10, len(data) - 1)
+        if queries is None:
+            pick = rng.choice(len(data), size=min(sample, len(data)), replace=False)
+            q, skip = np.ascontiguousarray(data[pick]), pick
+        else:
+            q, skip = np.ascontiguousarray(queries, dtype=np.float32), np.full(len(queries), -1)
+        k = min(10, len(data) - (1 if queries is None else 0))
         if k <= 0:
             self.nprobe, self.recall, self._tuned_at = 1, 1.0, self.size
             self._index.nprobe = 1
             return
-        exact = [[r for r in row if r != self_row][:k] for row, self_row in zip(_exact_topk(data, q, k + 1), pick)]
+        exact = [[r for r in row if r != s_][:k] for row, s_ in zip(_exact_topk(data, q, k + 1), skip)]
 
         def recall_at(nprobe: int) -> float:
             _, found = self._index.search(q, k + 1, params=faiss.SearchParametersIVF(nprobe=nprobe))
-            got = [[r for r in row if r != self_row and r >= 0][:k] for row, self_row in zip(found, pick)]
+            got = [[r for r in row if r != s_ and r >= 0][:k] for row, s_ in zip(found, skip)]
             return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(got, exact)]))
 
         aim = min(1.0, target + _TUNE_MARGIN)
@@ -153,8 +163,6 @@ class DenseIndex:
             kept._index = _ivf_like(self._index, kept_vectors, self.dim)
             kept.nprobe, kept.recall, kept._tuned_at = self.nprobe, self.recall, self._tuned_at
             kept._index.nprobe = max(1, self.nprobe)
-            if kept.size < 0.9 * self._tuned_at:
-                kept.tune()
         else:
             kept.add(kept_vectors)
         return kept

@@ -218,8 +218,22 @@ class Index:
             rebuilt = DenseIndex(self.embedder.dim, wanted)
             rebuilt.add(self._dense.vectors())
             self._dense = rebuilt
+        if self._dense.needs_tuning:
+            self._dense.tune(queries=self._tuning_queries())
         self._sparse = SparseIndex.build([p.text for p in self._passages])
         self._index_rows()
+
+    def _tuning_queries(self, n: int = 500, words: int = 10, seed: int = 0) -> np.ndarray:
+        """Question-like vectors for choosing an IVF's ``nprobe``: ``words``-word pieces of ``n``
+        sampled passages, embedded as queries (with the query prompt), as questions are."""
+        rng = np.random.default_rng(seed)
+        rows = rng.choice(len(self._passages), size=min(n, len(self._passages)), replace=False)
+        pieces = []
+        for row in rows:
+            toks = self._passages[int(row)].text.split()
+            at = int(rng.integers(0, max(1, len(toks) - words + 1)))
+            pieces.append(" ".join(toks[at:at + words]) or self._passages[int(row)].text)
+        return self.embedder.embed_queries(pieces)
 
     def _index_rows(self) -> None:
         rows: dict[str, list[int]] = {}

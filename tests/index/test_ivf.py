@@ -31,7 +31,9 @@ def test_ivf_keeps_recall_at_10_above_the_target_against_exact_search():
     flat, ivf = DenseIndex(32, "flat"), DenseIndex(32, "ivf")
     flat.add(x)
     ivf.add(x)
-    assert ivf.nlist == nlist_for(6000) and 1 <= ivf.nprobe < ivf.nlist
+    assert ivf.needs_tuning
+    ivf.tune()
+    assert not ivf.needs_tuning and ivf.nlist == nlist_for(6000) and 1 <= ivf.nprobe < ivf.nlist
     assert ivf.recall >= TARGET_RECALL
     assert _recall(ivf, flat, fresh) >= TARGET_RECALL - 0.03
     np.testing.assert_allclose(ivf.vectors(), x, atol=1e-6)   # row order is passage order
@@ -54,6 +56,7 @@ def test_saved_ivf_loads_memory_mapped_and_can_still_change(tmp_path):
     x = _clustered(3000)
     ivf = DenseIndex(32, "ivf")
     ivf.add(x)
+    ivf.tune()
     ivf.save(tmp_path / "dense.faiss")
     loaded = DenseIndex.load(tmp_path / "dense.faiss", 32, expected_kind="ivf", nprobe=ivf.nprobe, recall=ivf.recall)
     assert loaded._mmapped and loaded.nprobe == ivf.nprobe

@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Literal
 
-from qa.assistant import Assistant, QuestionError
+from qa.assistant import Assistant
 from qa.errors import BayyinaError, MissingDependencyError
 from qa.types import Answer, Citation
 from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads

@@ -143,6 +143,12 @@ class DenseIndex:
         self.nprobe, self.recall, self._tuned_at = nprobe, recall, self.size
         self._index.nprobe = nprobe
 
+    def _restricted_nprobe(self) -> int:
+        """Cells searched when only some rows may be returned (a language's passages): the rows
+        wanted may lie away from the query's cells (another language's passages do), so four
+        times as many as usual, at most all."""
+        return min(self.nlist, 4 * max(1, self.nprobe))
+
     def _in_memory(self) -> None:
         """A memory-mapped IVF is read-only: copy it into memory (same cells) before changing it."""
         if self._mmapped:
@@ -179,7 +185,7 @@ class DenseIndex:
         if rows is not None:
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
             params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k)) if self.kind == "hnsw" else
-                      faiss.SearchParametersIVF(sel=selector, nprobe=max(1, self.nprobe)) if self.nlist else
+                      faiss.SearchParametersIVF(sel=selector, nprobe=self._restricted_nprobe()) if self.nlist else
                       faiss.SearchParameters(sel=selector))
         elif self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(128, k))

@@ -206,6 +206,8 @@ class DenseIndex:
 
         faiss = _faiss()
         raw = faiss.read_index(str(path)) if expected_kind != "ivf" else faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+        if expected_kind == "ivf" and not isinstance(raw, faiss.IndexIVFFlat):
+            raw = faiss.read_index(str(path))   # an IVF with no vectors yet is stored flat: read it into memory
         if raw.d != dim:
             raise IndexMismatchError(f"{path} holds {raw.d}-dimensional vectors but the embedder gives {dim}; "
                                      "rebuild the index with `bayyina index build`.")

@@ -134,3 +134,12 @@ def test_loading_memory_mapped_does_not_grow_with_the_index(tmp_path):
     assert files[1] - files[0] > 12
     print("loading gained MB", gained, "files MB", files)
     assert gained[1] - gained[0] < 0.25 * (files[1] - files[0]), (gained, files)
+
+
+def test_an_empty_ivf_saves_loads_and_then_grows(tmp_path):
+    ivf = DenseIndex(32, "ivf")
+    ivf.save(tmp_path / "dense.faiss")
+    loaded = DenseIndex.load(tmp_path / "dense.faiss", 32, expected_kind="ivf")
+    assert loaded.size == 0 and loaded.kind == "ivf"
+    loaded.add(_clustered(500))
+    assert loaded.size == 500 and loaded.nlist == nlist_for(500)

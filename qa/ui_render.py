@@ -155,6 +155,15 @@ def answer_card(key: str, turn: ChatTurn, ui: str) -> str:
     parts = [meta]
     if short:
         parts.append(f'<p class="short" dir="{adir}"><bdi>{html.escape(short)}</bdi></p>')
+    if a.citations and "«" not in rest:
+        # A generated answer says it in its own words: the supporting quote still comes right after
+        # (with the chips, when the answer's text is nothing but its markers).
+        _, s1, ans, s2, _, qdir = _span_parts(a, a.citations[0])
+        marked = html.escape(s1) + (f'<mark class="answer">{html.escape(ans)}</mark>' if ans else "") + html.escape(s2)
+        chips = ""
+        if not _MARKER.sub("", rest).strip():
+            chips, rest = " " + _with_chips(rest.strip(), key, a, ui), ""
+        parts.append(f'<blockquote class="quote" dir="{qdir}">«{marked}»{chips}</blockquote>')
     if rest.strip():
         parts.append(f'<div class="body" dir="{adir}">{_with_chips(rest, key, a, ui)}</div>')
     if a.check == "unsupported":

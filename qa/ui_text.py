@@ -110,6 +110,8 @@ footer { display: none !important; }
   background: var(--background-fill-primary); }
 .card .short { font-size: 1.35rem; font-weight: 700; margin: 0.2rem 0 0.4rem; }
 .card .body { line-height: 1.75; }
+.card blockquote.quote { margin: 0.2rem 0 0.4rem; padding-inline-start: 0.7rem; border-inline-start: 3px solid #f59e0b;
+  line-height: 1.75; unicode-bidi: plaintext; }
 .card .meta { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; font-size: 0.85rem; }
 .evidence { border-radius: 999px; padding: 0.05rem 0.6rem; font-weight: 600; }
 .evidence-strong { background: #d9f2df; color: #14532d; }

@@ -184,6 +184,8 @@ def test_a_learner_asks_and_sees_the_exact_words(browser, locked, lang, size):
     api = bot.ask(question)
     c = api.citations[0]
     card = _ask(page, question, 1)
+    page.wait_for_function("() => !document.querySelector('#send').disabled", timeout=10_000)   # Ask is back
+    assert not page.locator("#stop").is_visible()
     assert short in card.locator(".short").inner_text()
     assert card.locator(".evidence").inner_text().strip()          # a word, not a fusion score
     assert not re.search(r"\b0\.\d{3}\b", page.locator("#conversation").inner_text())

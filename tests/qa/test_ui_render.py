@@ -88,3 +88,15 @@ def test_empty_conversation_says_what_the_corpus_is():
 def test_a_pending_answer_shows_a_thinking_line_and_the_words_so_far():
     page = conversation_html("c1", [], "ar", pending="ما القرار؟", partial="القرار 678")
     assert 'class="thinking" data-key="c1-m1" data-unit="ث"' in page and "يفكّر…" in page and "القرار 678" in page
+
+
+def test_a_generated_answer_without_a_quote_still_shows_the_supporting_words(fake_embedder, bilingual_docs):
+    from index.hybrid import build
+
+    answer = _answer(build(bilingual_docs, fake_embedder), text="The answer is 678 [{n}]")
+    bare = answer_card("c1-m3", ChatTurn("q", _answer(build(bilingual_docs, fake_embedder), text="678 [{n}]")), "en")
+    assert "»  <a class=\"cite\"" in bare or "» <a class=\"cite\"" in bare      # the chips follow the quote
+    card = answer_card("c1-m1", ChatTurn("resolution 678", answer), "en")
+    assert '<blockquote class="quote" dir="ltr">«resolution <mark class="answer">678</mark>»</blockquote>' in card
+    quoted = _answer(build(bilingual_docs, fake_embedder))          # already quotes: no second quote
+    assert "blockquote" not in answer_card("c1-m2", ChatTurn("resolution 678", quoted), "en")

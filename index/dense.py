@@ -22,7 +22,6 @@ from sources.errors import MissingDependencyError
 IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
 Kind = Literal["flat", "hnsw", "ivf"]
 IVF_THRESHOLD = 200_000       # bench/scale.py: where exact search passes ~20 ms a query on 2 cores
-HNSW_THRESHOLD = IVF_THRESHOLD
 TARGET_RECALL = 0.95
 _HNSW_M = 32
 _TUNE_QUERIES = 500

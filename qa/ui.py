@@ -22,8 +22,9 @@ from typing import Callable, Mapping
 from qa.api import bundled_corpus_path
 from qa.assistant import Assistant, QuestionError, question_language
 from qa.errors import BayyinaError, MissingDependencyError
+from qa.readers.factory import READERS
 from qa.ui_render import ChatTurn, conversation_html, conversation_markdown, source_name
-from qa.ui_text import CSS, EXAMPLES, FONTS, MONO_FONTS, SCRIPT, t
+from qa.ui_text import CSS, EXAMPLES, FONTS, MONO_FONTS, SCRIPT, passages_words, t
 from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads
 from sources.loaders import SUPPORTED_SUFFIXES
 
@@ -151,19 +152,15 @@ class Readers:
             return t(ui, "load_failed", reason=self._failed[name])
         if name in self._loading:
             return t(ui, "loading", s=int(time.monotonic() - self._loading[name]))
-        key = f"reader_{name}"
-        return t(ui, key) if key in _KNOWN_READER_KEYS else t(ui, "reader_other")
+        return t(ui, f"reader_{name}") if name in READERS else t(ui, "reader_other")
 
     @property
     def loading(self) -> bool:
         return bool(self._loading)
 
 
-_KNOWN_READER_KEYS = {"reader_extractive", "reader_llm", "reader_openai"}
-
-
 def _reader_choices(readers: Readers, ui: str) -> list[tuple[str, str]]:
-    return [(t(ui, f"name_{n}") if f"reader_{n}" in _KNOWN_READER_KEYS else n, n) for n in readers.names]
+    return [(t(ui, f"name_{n}") if n in READERS else n, n) for n in readers.names]
 
 
 # ---------------------------------------------------------------------------- documents
@@ -180,7 +177,7 @@ def documents_html(bot: Assistant, session: _Session | None, ui: str) -> str:
         return '<p class="docs">—</p>'
     mine = session.uploads if session is not None else {}
     items = "".join(
-        f'<li><bdi>{html.escape(source_name(d.source))}</bdi> <span class="count">· {t(ui, "passages", n=d.passages)}'
+        f'<li><bdi>{html.escape(source_name(d.source))}</bdi> <span class="count">· {passages_words(d.passages, ui)}'
         f'</span>{" <span class=yours>" + t(ui, "yours") + "</span>" if d.source in mine else ""}</li>'
         for d in docs)
     return f'<ul class="docs" dir="{"rtl" if ui == "ar" else "ltr"}">{items}</ul>'
@@ -405,7 +402,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                     s.uploads[source] = Path(source)
                 if done:
                     lines.append("✓ " + t(ui, "indexed", names=", ".join(source_name(x) for x in done),
-                                          n=report.passages_added))
+                                          count=passages_words(report.passages_added, ui)))
                 if report.unchanged:
                     lines.append(t(ui, "unchanged", names=", ".join(source_name(x) for x in report.unchanged)))
                 problems += [f"{source_name(x.path)}: {x.reason}" for x in report.skipped]
@@ -424,7 +421,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                 return gr.skip(), gr.skip()
             n = next(d.passages for d in bot.documents() if d.source == source)
             everyone = t(ui, "everyone") if source not in s.uploads else ""
-            return (t(ui, "confirm_q", name=source_name(source), n=n, everyone=everyone), gr.update(visible=True))
+            return (t(ui, "confirm_q", name=source_name(source), count=passages_words(n, ui), everyone=everyone), gr.update(visible=True))
 
         def do_remove(doc_id: str, s: _Session, ui: str):
             source = _source_of(bot, doc_id) if doc_id else None
@@ -435,7 +432,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                 return "✗ " + t(ui, "not_yours"), gr.skip(), hidden, gr.skip(), gr.skip(), gr.skip()
             try:
                 n = bot.remove_document(source)
-                msg = t(ui, "removed", name=source_name(source), n=n)
+                msg = t(ui, "removed", name=source_name(source), count=passages_words(n, ui))
                 stored = s.uploads.pop(source, None) or _stored_copy(source, Path(data_dir))
                 if stored is not None:
                     stored.unlink(missing_ok=True)

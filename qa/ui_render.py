@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from qa.types import Answer, Citation
-from qa.ui_text import BUNDLED, t
+from qa.ui_text import BUNDLED, passages_words, t
 from sources.text import detect_language
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -183,7 +183,7 @@ def pending_card(key: str, partial: str, ui: str) -> str:
 
 
 def empty_state(documents: Sequence[tuple[str, int]], ui: str, bundled_name: str) -> str:
-    names = "".join(f"<li><bdi>{html.escape(source_name(s))}</bdi> · {t(ui, 'passages', n=n)}</li>"
+    names = "".join(f"<li><bdi>{html.escape(source_name(s))}</bdi> · {passages_words(n, ui)}</li>"
                     for s, n in documents[:8])
     about = f"<p>{html.escape(BUNDLED[ui])}</p>" if any(source_name(s) == bundled_name for s, _ in documents) else ""
     return (f'<div class="empty" dir="{_lang_dir(ui)}"><h2>{t(ui, "empty_title")}</h2>{about}'

@@ -13,11 +13,11 @@ TEXT: dict[str, dict[str, str]] = {
         "new": "New", "delete": "Delete", "export": "Export (Markdown)", "documents": "Documents",
         "upload": "Add files (txt, md, html, pdf, docx)", "remove_choice": "Remove one of your documents",
         "remove_choice_admin": "Remove a document", "remove": "Remove…", "confirm": "Yes, remove it",
-        "cancel": "Cancel", "confirm_q": "Remove **{name}** ({n} passages) from the index{everyone}? This cannot be "
-        "undone.", "everyone": " for everyone", "removed": "Removed {name} ({n} passages).",
+        "cancel": "Cancel", "confirm_q": "Remove **{name}** ({count}) from the index{everyone}? This cannot be "
+        "undone.", "everyone": " for everyone", "removed": "Removed {name} ({count}).",
         "not_yours": "Only documents you added in this browser can be removed here.",
-        "indexed": "Indexed {names} ({n} passages).", "unchanged": "Already indexed: {names}.",
-        "problem": "Not added: {problem}", "passages": "{n} passages", "yours": "yours",
+        "indexed": "Indexed {names} ({count}).", "unchanged": "Already indexed: {names}.",
+        "problem": "Not added: {problem}", "yours": "yours",
         "sources": "Sources", "closest": "Closest passages (none of them answers)", "copy": "Copy",
         "copied": "Copied", "source_n": "Source {n}", "page": "p. {n}",
         "strong": "Strong evidence", "partial": "Partial evidence", "weak": "Weak evidence",
@@ -46,11 +46,11 @@ TEXT: dict[str, dict[str, str]] = {
         "new": "جديدة", "delete": "احذفها", "export": "صدّر (ماركداون)", "documents": "المستندات",
         "upload": "أضف ملفات (نص، ماركداون، صفحة ويب، PDF، وورد)", "remove_choice": "احذف مستندًا أضفته",
         "remove_choice_admin": "احذف مستندًا", "remove": "احذف…", "confirm": "نعم، احذفه", "cancel": "إلغاء",
-        "confirm_q": "هل تحذف **{name}** ({n} مقطعًا) من الفهرس{everyone}؟ لا يمكن التراجع عن ذلك.",
-        "everyone": " لدى الجميع", "removed": "حُذف {name} ({n} مقطعًا).",
+        "confirm_q": "هل تحذف **{name}** ({count}) من الفهرس{everyone}؟ لا يمكن التراجع عن ذلك.",
+        "everyone": " لدى الجميع", "removed": "حُذف {name} ({count}).",
         "not_yours": "لا يمكن هنا حذف إلا المستندات التي أضفتها من هذا المتصفح.",
-        "indexed": "فُهرس {names} ({n} مقطعًا).", "unchanged": "مفهرس من قبل: {names}.",
-        "problem": "لم يُضف: {problem}", "passages": "{n} مقطعًا", "yours": "أضفته أنت",
+        "indexed": "فُهرس {names} ({count}).", "unchanged": "مفهرس من قبل: {names}.",
+        "problem": "لم يُضف: {problem}", "yours": "أضفته أنت",
         "sources": "المصادر", "closest": "أقرب المقاطع (لا يجيب أيٌّ منها)", "copy": "انسخ", "copied": "نُسخ",
         "source_n": "المصدر {n}", "page": "ص {n}",
         "strong": "دليل قوي", "partial": "دليل جزئي", "weak": "دليل ضعيف",
@@ -219,12 +219,9 @@ SCRIPT = """
 
 
 def t(lang: str, key: str, **values: object) -> str:
-    """An interface string in ``lang`` (``ar``/``en``), formatted with ``values``; a count ``n``
-    of passages is spelled with its plural (``passages_words``)."""
+    """An interface string in ``lang`` (``ar``/``en``), formatted with ``values`` (a passage count
+    goes in as ``count=passages_words(n, lang)``)."""
     text = TEXT.get(lang, TEXT["en"])[key]
-    if "n" in values and isinstance(values["n"], int) and "{n} " in text and ("passages" in text or "مقطع" in text):
-        text = text.replace("{n} passages", "{words}").replace("{n} مقطعًا", "{words}")
-        values = {**values, "words": passages_words(values["n"], lang)}
     return text.format(**values) if values else text
 
 

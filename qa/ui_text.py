@@ -201,17 +201,21 @@ SCRIPT = """
     const d = e.target; if (d.tagName !== 'DETAILS' || !d.dataset.key) return;
     if (d.open) opened.add(d.dataset.key); else opened.delete(d.dataset.key);
   }, true);
+  // When the conversation redraws: reopen the drawers the visitor opened, and bring a newly asked
+  // question into view (at once, so it can never scroll away from a source opened just after).
+  new MutationObserver(() => {
+    document.querySelectorAll('details[data-key]').forEach((d) => {
+      if (opened.has(d.dataset.key) && !d.open) d.open = true; });
+    const all = document.querySelectorAll('#conversation .turn-q');
+    if (all.length > cards) { all[all.length - 1].scrollIntoView({block: 'start'}); }
+    cards = all.length;
+  }).observe(document.body, {childList: true, subtree: true});
   setInterval(() => {
     document.querySelectorAll('.thinking[data-key]').forEach((el) => {
       if (!started.has(el.dataset.key)) started.set(el.dataset.key, Date.now());
       const s = Math.floor((Date.now() - started.get(el.dataset.key)) / 1000);
       const out = el.querySelector('.elapsed'); if (out) out.textContent = s + ' ' + el.dataset.unit;
     });
-    document.querySelectorAll('details[data-key]').forEach((d) => {
-      if (opened.has(d.dataset.key) && !d.open) d.open = true; });
-    const all = document.querySelectorAll('#conversation .turn-q');
-    if (all.length > cards) { all[all.length - 1].scrollIntoView({block: 'start'}); }
-    cards = all.length;
   }, 250);
 })();
 </script>

@@ -15,12 +15,14 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from index import integrity, store
+from index import integrity, shards, store
 from index.dense import DenseIndex, IndexKind, resolve_kind
 from index.embed import Embedder
 from index.fusion import RRF_K, reciprocal_rank_fusion
-from index.sparse import SparseIndex
-from index.types import AddReport, EmbeddedDocument, Hit, IndexInfo, SearchMode, SourceInfo
+from index.passage_store import PassageStore
+from index.shards import Shard
+from index.sparse import SparseIndex, bm25_tokens
+from index.types import AddReport, EmbeddedDocument, Hit, IndexInfo, SearchMode, ShardInfo, SourceInfo
 from sources.chunking import ChunkConfig, chunk
 from sources.errors import BayyinaError, IndexError_
 from sources.loaders import load_paths
@@ -30,6 +32,7 @@ from sources.types import Document, Passage
 logger = logging.getLogger(__name__)
 
 _QUOTA_LANGS = ("ar", "en")
+SHARD_PASSAGES = 500_000    # per shard: ~770 MB of 384-dimensional vectors, an IVF of ~700 cells
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class IndexConfig:
     ``lang_quota``: in a corpus with passages in several languages, at least this many of the
     first ``quota_window`` hits are in each language (its best dense passages), so a question
     also finds passages written in the other language. 0 turns it off.
+    ``shard_passages``: the most passages a shard holds (see ``index.shards``); each shard has its
+    own dense index (IVF from ``IVF_THRESHOLD`` passages) and BM25, and a change rebuilds one shard.
     """
 
     chunk: ChunkConfig = field(default_factory=ChunkConfig)
@@ -50,9 +55,11 @@ class IndexConfig:
     candidates: int = 50
     lang_quota: int = 1
     quota_window: int = 5
+    shard_passages: int = SHARD_PASSAGES
 
     def __post_init__(self) -> None:
-        for name, low in (("rrf_k", 0), ("candidates", 1), ("lang_quota", 0), ("quota_window", 1)):
+        for name, low in (("rrf_k", 0), ("candidates", 1), ("lang_quota", 0), ("quota_window", 1),
+                          ("shard_passages", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise BayyinaError(f"IndexConfig.{name}={value!r} must be a whole number ≥ {low}.")
@@ -67,7 +74,7 @@ class IndexConfig:
         return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,
                 "dense_kind": self.dense_kind, "rrf_k": self.rrf_k, "dense_weight": self.dense_weight,
                 "bm25_weight": self.bm25_weight, "candidates": self.candidates, "lang_quota": self.lang_quota,
-                "quota_window": self.quota_window}
+                "quota_window": self.quota_window, "shard_passages": self.shard_passages}
 
     @classmethod
     def from_dict(cls, d: dict) -> "IndexConfig":
@@ -75,7 +82,8 @@ class IndexConfig:
                    dense_kind=d.get("dense_kind", "auto"), rrf_k=int(d.get("rrf_k", RRF_K)),
                    dense_weight=float(d.get("dense_weight", 1.0)), bm25_weight=float(d.get("bm25_weight", 1.0)),
                    candidates=int(d.get("candidates", 50)), lang_quota=int(d.get("lang_quota", 1)),
-                   quota_window=int(d.get("quota_window", 5)))
+                   quota_window=int(d.get("quota_window", 5)),
+                   shard_passages=int(d.get("shard_passages", SHARD_PASSAGES)))
 
 
 class Index:
@@ -85,19 +93,18 @@ class Index:
     def __init__(self, embedder: Embedder, config: IndexConfig | None = None) -> None:
         self.embedder = embedder
         self.config = config or IndexConfig()
-        self._passages: list[Passage] = []
+        self._passages = shards.Rows(())       # every passage by global row, read on demand
         self._sources: dict[str, SourceInfo] = {}
-        self._dense = DenseIndex(embedder.dim, resolve_kind(self.config.dense_kind, 0))
-        self._sparse = SparseIndex()
+        self._shards: list[Shard] = []
+        self._shard_of: dict[str, str] = {}     # source → the name of the shard holding it
         self._lang_rows: dict[str, np.ndarray] = {}
-        self._doc_order: dict[str, list[int]] = {}
-        self._row_of: dict[str, int] = {}
-        self._doc_pos: dict[int, int] = {}
+        self._doc_order: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ reading
 
     @property
     def passages(self) -> tuple[Passage, ...]:
+        """Every passage in row order (all read into memory: for large indexes, prefer ``search``)."""
         return tuple(self._passages)
 
     @property
@@ -108,12 +115,15 @@ class Index:
         return len(self._passages)
 
     def info(self) -> IndexInfo:
-        langs: dict[str, int] = {}
-        for p in self._passages:
-            langs[p.lang] = langs.get(p.lang, 0) + 1
+        langs = {lang: len(rows) for lang, rows in self._passages.lang_rows().items()}
+        parts = tuple(ShardInfo(s.name, s.size, s.dense.kind, s.dense.nlist, s.dense.nprobe, s.dense.recall)
+                      for s in self._shards)
+        largest = max(self._shards, key=lambda s: s.size).dense if self._shards else None
         return IndexInfo(
-            embedder=self.embedder.name, dim=self.embedder.dim, dense_kind=self._dense.kind,
-            dense_nlist=self._dense.nlist, dense_nprobe=self._dense.nprobe, dense_recall=self._dense.recall,
+            embedder=self.embedder.name, dim=self.embedder.dim,
+            dense_kind=shards.summary_kind(self._shards, resolve_kind(self.config.dense_kind, 0)),
+            dense_nlist=largest.nlist if largest else 0, dense_nprobe=largest.nprobe if largest else 0,
+            dense_recall=min((p.recall for p in parts), default=1.0), shards=parts,
             passages=len(self._passages), sources=self.sources, languages=dict(sorted(langs.items())),
             format_version=store.FORMAT_VERSION, normaliser_version=NORMALISER_VERSION,
             max_tokens=self.config.chunk.max_tokens, overlap_tokens=self.config.chunk.overlap_tokens)
@@ -164,19 +174,47 @@ class Index:
             new.append(item)
         if not new:
             return AddReport(unchanged=tuple(unchanged))
-        new_passages = [p for item in new for p in item.passages]
-        vectors = (np.concatenate([item.vectors for item in new]).astype(np.float32, copy=False) if new_passages
-                   else np.zeros((0, self.embedder.dim), dtype=np.float32))
-        # Only now, with all the work done, change the index (a failure above changes nothing).
-        if replaced:
-            self._drop_sources(set(replaced))
-        self._dense.add(np.ascontiguousarray(vectors))
-        self._passages.extend(new_passages)
+        # A replaced document goes back into its own shard; a new one fills the last shard, then new ones.
+        plan: dict[str, list[EmbeddedDocument]] = {}
+        fill = {s.name: s.size for s in self._shards}
+        last = self._shards[-1].name if self._shards else None
+        for item in new:
+            target = self._shard_of.get(item.source) or None    # "": a document with no passages
+            if target is None:
+                if last is None or (fill[last] and fill[last] + len(item.passages) > self.config.shard_passages):
+                    last = shards.shard_name(max([int(n[1:]) for n in fill] + [-1]) + 1)
+                    fill[last] = 0
+                target = last
+            fill[target] += len(item.passages)
+            plan.setdefault(target, []).append(item)
+        by_name = {s.name: s for s in self._shards}
+        changed: dict[str, Shard] = {}
+        for name, items in plan.items():      # the work; the index itself changes only after it all succeeded
+            passages = [p for item in items for p in item.passages]
+            vectors = (np.concatenate([item.vectors for item in items]) if passages
+                       else np.zeros((0, self.embedder.dim), np.float32))
+            if name in by_name:
+                drop = {item.source for item in items if item.source in self._sources}
+                changed[name] = by_name[name].rebuilt(drop, passages, vectors, self.config.dense_kind,
+                                                      self._tuning_queries)
+            else:
+                changed[name] = Shard.new(name, passages, vectors, self.embedder.dim, self.config.dense_kind,
+                                          self._tuning_queries)
         for item in new:
             self._sources[item.source] = SourceInfo(item.source, item.kind, item.content_hash, len(item.passages))
-        self._after_change()
+        self._put_shards(changed)
         return AddReport(added=tuple(added), replaced=tuple(replaced), unchanged=tuple(unchanged),
-                         passages_added=len(new_passages))
+                         passages_added=sum(len(item.passages) for item in new))
+
+    def _put_shards(self, changed: dict[str, Shard]) -> None:
+        """Swap in changed shards (an empty one is dropped) and re-derive the rows."""
+        names = [s.name for s in self._shards] + sorted(set(changed) - {s.name for s in self._shards})
+        current = {s.name: s for s in self._shards} | changed
+        self._shards = [current[n] for n in names if current[n].size]
+        self._shard_of = {source: s.name for s in self._shards for source in s.passages.names}
+        for name in [n for n in self._sources if n not in self._shard_of]:   # a document of no passages
+            self._shard_of[name] = ""
+        self._index_rows()
 
     def add_paths(self, paths: Iterable[str | Path], *, progress: bool = False) -> AddReport:
         """Load files and folders and add them; unreadable files are reported, not raised."""
@@ -187,7 +225,7 @@ class Index:
     def document_text(self, source: str) -> str:
         """The text of an indexed document, rebuilt from its passages with every offset in place
         (only whitespace ever falls between passages, and it comes back as spaces)."""
-        passages = [p for p in self._passages if p.source == source]
+        passages = [self._passages[r] for r in self._doc_order.get(source, ())]
         if not passages:
             raise BayyinaError(f"Source {source!r} is not in the index.")
         chars = [" "] * max(p.end for p in passages)
@@ -200,62 +238,50 @@ class Index:
         if source not in self._sources:
             known = ", ".join(sorted(self._sources)[:10]) or "(none)"
             raise BayyinaError(f"Source {source!r} is not in the index; indexed sources: {known}.")
+        name = self._shard_of[source]
         before = len(self._passages)
-        self._drop_sources({source})
-        self._after_change()
+        changed = {}
+        if name:
+            shard = next(s for s in self._shards if s.name == name)
+            changed[name] = shard.rebuilt({source}, (), np.zeros((0, self.embedder.dim), np.float32),
+                                          self.config.dense_kind, self._tuning_queries)
+        del self._sources[source]
+        self._put_shards(changed)
         return before - len(self._passages)
 
-    def _drop_sources(self, sources: set[str]) -> None:
-        keep = [i for i, p in enumerate(self._passages) if p.source not in sources]
-        self._dense = self._dense.keep(keep)
-        self._passages = [self._passages[i] for i in keep]
-        for s in sources:
-            self._sources.pop(s, None)
-
-    def _after_change(self) -> None:
-        wanted = resolve_kind(self.config.dense_kind, len(self._passages))
-        if wanted != self._dense.kind:
-            rebuilt = DenseIndex(self.embedder.dim, wanted)
-            rebuilt.add(self._dense.vectors())
-            self._dense = rebuilt
-        if self._dense.needs_tuning:
-            self._dense.tune(queries=self._tuning_queries())
-        self._sparse = SparseIndex.build([p.text for p in self._passages])
-        self._index_rows()
-
-    def _tuning_queries(self, n: int = 500, words: int = 10, seed: int = 0) -> np.ndarray:
+    def _tuning_queries(self, passages: Sequence[Passage], n: int = 500, words: int = 10,
+                        seed: int = 0) -> np.ndarray:
         """Question-like vectors for choosing an IVF's ``nprobe``: ``words``-word pieces of ``n``
-        sampled passages, embedded as queries (with the query prompt), as questions are."""
+        sampled ``passages`` (a shard's), embedded as queries (with the query prompt), as questions are."""
         rng = np.random.default_rng(seed)
-        rows = rng.choice(len(self._passages), size=min(n, len(self._passages)), replace=False)
+        rows = rng.choice(len(passages), size=min(n, len(passages)), replace=False)
         pieces = []
         for row in rows:
-            toks = self._passages[int(row)].text.split()
+            toks = passages[int(row)].text.split()
             at = int(rng.integers(0, max(1, len(toks) - words + 1)))
-            pieces.append(" ".join(toks[at:at + words]) or self._passages[int(row)].text)
+            pieces.append(" ".join(toks[at:at + words]) or passages[int(row)].text)
         return self.embedder.embed_queries(pieces)
 
+    def _vectors(self) -> np.ndarray:
+        """Every passage's vector, in row order (for checks and rebuilds)."""
+        parts = [s.dense.vectors() for s in self._shards]
+        return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+
     def _index_rows(self) -> None:
-        rows: dict[str, list[int]] = {}
-        order: dict[str, list[int]] = {}
-        for i, p in enumerate(self._passages):
-            if p.lang in _QUOTA_LANGS:
-                rows.setdefault(p.lang, []).append(i)
-            order.setdefault(p.source, []).append(i)
-        self._lang_rows = {lang: np.asarray(r, dtype=np.int64) for lang, r in rows.items()}
-        self._doc_order = {s: sorted(r, key=lambda i: (self._passages[i].start, self._passages[i].end))
-                           for s, r in order.items()}
-        self._row_of = {p.id: i for i, p in enumerate(self._passages)}
-        self._doc_pos = {row: at for rows_ in self._doc_order.values() for at, row in enumerate(rows_)}
+        self._passages = shards.Rows(self._shards)
+        self._lang_rows = {lang: rows for lang, rows in self._passages.lang_rows().items() if lang in _QUOTA_LANGS}
+        self._doc_order = self._passages.doc_rows()
 
     def neighbours(self, passage: Passage, *, before: int = 1, after: int = 1) -> tuple[Passage, ...]:
         """The passages just before and after ``passage`` in its document (document order)."""
-        row = self._row_of.get(passage.id)
-        if row is None:
+        order = self._doc_order.get(passage.source)
+        if order is None:
             return ()
-        order = self._doc_order[passage.source]
-        at = self._doc_pos[row]
-        rows = order[max(at - before, 0):at] + order[at + 1:at + 1 + after]
+        at = next((i for i, r in enumerate(order.tolist()) if self._passages.span(r) == (passage.start, passage.end)
+                   and self._passages[r].id == passage.id), None)
+        if at is None:
+            return ()
+        rows = order[max(at - before, 0):at].tolist() + order[at + 1:at + 1 + after].tolist()
         return tuple(self._passages[r] for r in rows)
 
     def with_context(self, hits: Sequence[Hit], *, before: int = 1, after: int = 1) -> tuple[Hit, ...]:
@@ -285,22 +311,22 @@ class Index:
         if isinstance(exclude_sources, (str, bytes)):
             raise BayyinaError(f"exclude_sources must be a list of source names, not one string "
                                f"({exclude_sources[:60]!r}): wrap it in a list.")
-        if not self._passages:
+        if not len(self._passages):
             return ()
         if mode not in ("hybrid", "dense", "bm25"):
             raise BayyinaError(f"Search mode {mode!r} is unknown: use 'hybrid', 'dense' or 'bm25'.")
         excluded = frozenset(exclude_sources)
-        banned = {i for i, p in enumerate(self._passages) if p.source in excluded} if excluded else set()
+        banned = {int(r) for s in excluded for r in self._doc_order.get(s, ())}
         depth = max(self.config.candidates, k) + len(banned)
         dense_scores: dict[int, float] = {}
         bm25_scores: dict[int, float] = {}
         qvec = None
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([query])[0]
-            ds, dr = self._dense.search(qvec, depth)
+            ds, dr = shards.dense_search(self._shards, qvec, depth)
             dense_scores = {r: s for r, s in zip(dr.tolist(), ds.tolist()) if r not in banned}
         if mode in ("hybrid", "bm25"):
-            bs, br = self._sparse.search(query, depth)
+            bs, br = shards.bm25_search(self._shards, bm25_tokens(query), depth)
             bm25_scores = {r: s for r, s in zip(br.tolist(), bs.tolist()) if r not in banned}
 
         if mode == "dense":
@@ -328,12 +354,12 @@ class Index:
         quota = min(self.config.lang_quota, max(window // len(self._lang_rows), 1))
         top = list(top)
         for lang, rows in self._lang_rows.items():
-            have = sum(1 for r in top[:window] if self._passages[r].lang == lang)
+            have = sum(1 for r in top[:window] if self._passages.lang(r) == lang)
             if have >= quota:
                 continue
             if banned:
                 rows = np.setdiff1d(rows, np.fromiter(banned, dtype=np.int64))
-            ls, lr = self._dense.search(qvec, quota + window, rows=rows)
+            ls, lr = shards.dense_search(self._shards, qvec, quota + window, rows=rows)
             extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top[:window]][: quota - have]
             for row, sim in extra:
                 if row in top:
@@ -348,7 +374,9 @@ class Index:
     # ------------------------------------------------------------------ persistence
 
     def save(self, folder: str | Path) -> None:
-        """Write the index to ``folder`` atomically (see ``index.store``)."""
+        """Write the index to ``folder`` atomically (see ``index.store``); a shard unchanged since
+        its last save is hard-linked, not rewritten."""
+        folder = Path(folder)
         manifest = {
             "format": store.FORMAT,
             "format_version": store.FORMAT_VERSION,
@@ -357,25 +385,30 @@ class Index:
                          "passage_prompt": getattr(self.embedder, "passage_prompt", "")},
             "normaliser_version": NORMALISER_VERSION,
             "config": self.config.to_dict(),
-            "dense_kind": self._dense.kind,
-            "dense": {"nlist": self._dense.nlist, "nprobe": self._dense.nprobe, "recall_at_10": self._dense.recall},
+            "shards": [s.entry() for s in self._shards],
             "counts": {"passages": len(self._passages), "sources": len(self._sources)},
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        written: list[Shard] = []
 
         def fill(tmp: Path) -> None:
-            self._dense.save(tmp / store.DENSE)
-            self._sparse.save(tmp / store.BM25)
-            with open(tmp / store.PASSAGES, "w", encoding="utf-8") as fh:
-                for p in self._passages:
-                    fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+            checksums: dict[str, str] = {}
+            for shard in self._shards:
+                rel = f"{shards.FOLDER}/{shard.name}"
+                linked = shard.write(tmp / rel)
+                own = linked if linked is not None else integrity.file_checksums(tmp / rel)
+                checksums.update({f"{rel}/{k}": v for k, v in own.items()})
+                written.append(shard.saved_at(tmp / rel, folder / rel, own))
             store.write_json(tmp / store.SOURCES, {
-                s.source: {"kind": s.kind, "content_hash": s.content_hash, "passages": s.passages}
+                s.source: {"kind": s.kind, "content_hash": s.content_hash, "passages": s.passages,
+                           "shard": self._shard_of.get(s.source, "")}
                 for s in self._sources.values()})
-            manifest["checksums"] = integrity.file_checksums(tmp)
+            checksums[store.SOURCES] = integrity.file_checksums(tmp, only=(store.SOURCES,))[store.SOURCES]
+            manifest["checksums"] = dict(sorted(checksums.items()))
             store.write_json(tmp / store.MANIFEST, manifest)  # after every file it vouches for
 
-        store.write_atomically(Path(folder), fill)
+        store.write_atomically(folder, fill)
+        self._shards = written      # the same shards, now known to be on disk (renames keep the files)
 
     @staticmethod
     def writer(folder: str | Path):
@@ -409,27 +442,42 @@ class Index:
                               "`bayyina index build`.") from None
         obj = cls(embedder, config)
         try:
-            with open(folder / store.PASSAGES, encoding="utf-8") as fh:
-                obj._passages = [_checked_passage(json.loads(line)) for line in fh if line.strip()]
-            sources = integrity.validate_sources(folder, json.loads((folder / store.SOURCES).read_text(encoding="utf-8")))
+            sources = integrity.validate_sources(folder, json.loads((folder / store.SOURCES).read_text(encoding="utf-8")),
+                                                 {e["name"] for e in manifest["shards"]})
             obj._sources = {name: SourceInfo(name, v["kind"], v["content_hash"], int(v["passages"]))
                             for name, v in sources.items()}
-            tuned = manifest.get("dense") if isinstance(manifest.get("dense"), dict) else {}
-            obj._dense = DenseIndex.load(folder / store.DENSE, embedder.dim, expected_kind=manifest["dense_kind"],
-                                         nprobe=int(tuned.get("nprobe", 0)),
-                                         recall=float(tuned.get("recall_at_10", 1.0)))
-            obj._sparse = SparseIndex.load(folder / store.BM25, len(obj._passages))
+            obj._shards = [_load_shard(folder, entry, embedder.dim, manifest["checksums"])
+                           for entry in manifest["shards"]]
         except BayyinaError:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexError_(f"{folder} is damaged ({type(exc).__name__}: {exc}); rebuild it with "
                               "`bayyina index build`.") from None
-        if obj._dense.size != len(obj._passages) or sum(s.passages for s in obj._sources.values()) != len(
-                obj._passages):
-            raise IndexError_(f"{folder} is inconsistent ({obj._dense.size} vectors, {len(obj._passages)} "
-                              "passages); rebuild it with `bayyina index build`.")
+        obj._shard_of = {name: v["shard"] for name, v in sources.items()}
         obj._index_rows()
+        held = {(source, s.name) for s in obj._shards for source in s.passages.names}
+        per_source = {source: len(rows) for source, rows in obj._doc_order.items()}
+        if ({(src, name) for src, name in obj._shard_of.items() if name} != held
+                or any(per_source.get(n, 0) != s.passages for n, s in obj._sources.items())
+                or len(per_source) > len(obj._sources) or manifest["counts"]["passages"] != len(obj._passages)):
+            raise IndexError_(f"{folder} is inconsistent (sources.json does not match the shards' "
+                              f"{len(obj._passages)} passages); rebuild it with `bayyina index build`.")
         return obj
+
+
+def _load_shard(folder: Path, entry: dict, dim: int, checksums: dict[str, str]) -> Shard:
+    """One shard of a saved index (its files already verified against ``checksums``)."""
+    rel = f"{shards.FOLDER}/{entry['name']}"
+    passages = PassageStore.open(folder / rel / shards.PASSAGES, _checked_passage)
+    dense = DenseIndex.load(folder / rel / shards.DENSE, dim, expected_kind=entry["dense_kind"],
+                            nprobe=entry["nprobe"], recall=float(entry["recall_at_10"]))
+    sparse = SparseIndex.load(folder / rel / shards.BM25, len(passages))
+    if not (dense.size == len(passages) == entry["passages"]) or not passages:
+        raise IndexError_(f"{folder} is inconsistent (shard {entry['name']}: {dense.size} vectors, "
+                          f"{len(passages)} passages, manifest {entry['passages']}); rebuild it with "
+                          "`bayyina index build`.")
+    own = {k[len(rel) + 1:]: v for k, v in checksums.items() if k.startswith(rel + "/")}
+    return Shard(entry["name"], passages, dense, sparse).saved_at(folder / rel, folder / rel, own)
 
 
 def _once_each(items: Iterable) -> list:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from pathlib import Path
 
 from sources.errors import IndexError_
@@ -18,6 +19,7 @@ from sources.errors import IndexError_
 _NOT_HASHED = ("manifest.json", "COMPLETE")
 _DENSE_KINDS = ("flat", "hnsw", "ivf")
 _MAX_DIM = 16384
+_SHARD_NAME = re.compile(r"s[0-9]{5}")
 
 
 def _refuse(folder: Path, what: str) -> IndexError_:
@@ -47,9 +49,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def file_checksums(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file of a freshly written index (the manifest and marker excluded)."""
-    return {rel: _sha256(path) for rel, path in sorted(_files(folder).items()) if rel not in _NOT_HASHED}
+def file_checksums(folder: Path, only: tuple[str, ...] | None = None) -> dict[str, str]:
+    """SHA-256 of every file of a freshly written folder (the manifest and marker excluded), or
+    of the files named in ``only``."""
+    return {rel: _sha256(path) for rel, path in sorted(_files(folder).items())
+            if rel not in _NOT_HASHED and (only is None or rel in only)}
 
 
 def verify_files(folder: Path, expected: dict[str, str]) -> None:
@@ -95,19 +99,28 @@ def validate_manifest(folder: Path, manifest: dict) -> None:
     _typed(folder, "config", config, dict)
     # Every setting is written at save: a missing one is a changed file, not a default.
     for key, low, high in (("max_tokens", 8, 100_000), ("overlap_tokens", 0, 100_000), ("rrf_k", 0, 1_000_000),
-                           ("candidates", 1, 100_000), ("lang_quota", 0, 1000), ("quota_window", 1, 100_000)):
+                           ("candidates", 1, 100_000), ("lang_quota", 0, 1000), ("quota_window", 1, 100_000),
+                           ("shard_passages", 1, 10**10)):
         _typed(folder, f"config.{key}", config.get(key), int, low=low, high=high)
     for key in ("dense_weight", "bm25_weight"):
         _typed(folder, f"config.{key}", config.get(key), (int, float), low=0, high=1000)
     if config.get("dense_kind") not in ("auto",) + _DENSE_KINDS:
         raise _refuse(folder, f"manifest field config.dense_kind is {str(config.get('dense_kind'))[:40]!r}")
-    if manifest.get("dense_kind") not in _DENSE_KINDS:
-        raise _refuse(folder, f"manifest field dense_kind is {str(manifest.get('dense_kind'))[:40]!r}")
-    dense = manifest.get("dense", {"nlist": 0, "nprobe": 0, "recall_at_10": 1.0})   # absent before ivf existed
-    _typed(folder, "dense", dense, dict)
-    for key in ("nlist", "nprobe"):
-        _typed(folder, f"dense.{key}", dense.get(key), int, low=0, high=10**8)
-    _typed(folder, "dense.recall_at_10", dense.get("recall_at_10"), (int, float), low=0, high=1)
+    shards = manifest.get("shards")
+    _typed(folder, "shards", shards, list)
+    names = set()
+    for i, entry in enumerate(shards):
+        _typed(folder, f"shards[{i}]", entry, dict)
+        name = entry.get("name")
+        if not isinstance(name, str) or not _SHARD_NAME.fullmatch(name) or name in names:
+            raise _refuse(folder, f"manifest field shards[{i}].name is {str(name)[:40]!r}")
+        names.add(name)
+        if entry.get("dense_kind") not in _DENSE_KINDS:
+            raise _refuse(folder, f"manifest field shards[{i}].dense_kind is {str(entry.get('dense_kind'))[:40]!r}")
+        _typed(folder, f"shards[{i}].passages", entry.get("passages"), int, low=1, high=10**10)
+        for key in ("nlist", "nprobe"):
+            _typed(folder, f"shards[{i}].{key}", entry.get(key), int, low=0, high=10**8)
+        _typed(folder, f"shards[{i}].recall_at_10", entry.get("recall_at_10"), (int, float), low=0, high=1)
     counts = manifest.get("counts")
     _typed(folder, "counts", counts, dict)
     for key in ("passages", "sources"):
@@ -119,11 +132,13 @@ def validate_manifest(folder: Path, manifest: dict) -> None:
             raise _refuse(folder, f"manifest field checksums[{str(rel)[:40]!r}] is malformed")
 
 
-def validate_sources(folder: Path, sources: object) -> dict:
+def validate_sources(folder: Path, sources: object, shard_names: set[str]) -> dict:
+    """``sources.json``: every entry well-formed, in one of ``shard_names`` ("" when it has no passages)."""
     if not isinstance(sources, dict):
         raise _refuse(folder, f"sources.json must hold an object, not {type(sources).__name__}")
     for name, v in sources.items():
         if not isinstance(v, dict) or not isinstance(v.get("kind"), str) or not isinstance(v.get("content_hash"), str) \
-                or not isinstance(v.get("passages"), int) or isinstance(v.get("passages"), bool) or v["passages"] < 0:
+                or not isinstance(v.get("passages"), int) or isinstance(v.get("passages"), bool) or v["passages"] < 0 \
+                or v.get("shard") not in shard_names | {""} or (v["shard"] == "") != (v["passages"] == 0):
             raise _refuse(folder, f"sources.json entry {str(name)[:60]!r} is malformed")
     return sources

@@ -1,13 +1,22 @@
 """The sparse side: BM25 (bm25s) over the shared Arabic/English tokeniser.
 
-bm25s has no incremental update, so the BM25 matrix is rebuilt from the passages' tokens after
-every change (fast: tokens, not embeddings). Persistence uses bm25s' own files (numpy arrays
-saved without pickle, JSON vocabulary and parameters).
+bm25s has no incremental update, so a shard's BM25 matrix is rebuilt from its passages' tokens
+after a change to that shard (fast: tokens, not embeddings). Persistence uses bm25s' own files
+(numpy arrays saved without pickle, JSON vocabulary and parameters) plus ``lengths.npy`` (tokens
+per passage); loading memory-maps them.
+
+Scores comparable across shards: bm25s bakes its own collection's statistics (passages, document
+frequencies, average length) into the stored scores. A sharded index scores with **global**
+statistics instead: ``Stats`` sums them over every shard, and ``scores_with`` recovers each stored
+entry's term frequency exactly (it is a whole number: ``tf = x·K/(1−x)`` with ``x`` the entry over
+its idf, rounded) and rescores it with the global idf and average length. A passage therefore
+scores the same whichever shard holds it, and a one-shard index scores exactly as bm25s does.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 K1 = 1.2
 B = 0.75
+_LENGTHS = "lengths.npy"
 
 
 def bm25_tokens(text: str) -> list[str]:
@@ -42,35 +52,108 @@ def _bm25s():
     return bm25s
 
 
+def idf(df: np.ndarray | int, n: int) -> np.ndarray | float:
+    """Lucene's idf, as bm25s computes it: ``log(1 + (N − df + 0.5) / (df + 0.5))``."""
+    return np.log1p((n - np.asarray(df, dtype=np.float64) + 0.5) / (np.asarray(df, dtype=np.float64) + 0.5))
+
+
+def _norm(lengths: np.ndarray, avg: float) -> np.ndarray:
+    """BM25's length normalisation ``K = k1·(1 − b + b·dl/avgdl)``."""
+    return K1 * (1 - B + B * lengths / avg) if avg > 0 else np.full(len(lengths), K1 * (1 - B))
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Collection statistics for one query: passages, total tokens, and each query token's
+    document frequency — summed over every shard of an index."""
+
+    passages: int
+    tokens: int
+    df: tuple[int, ...]
+
+    @property
+    def avg_len(self) -> float:
+        return self.tokens / self.passages if self.passages else 0.0
+
+    def __add__(self, other: "Stats") -> "Stats":
+        return Stats(self.passages + other.passages, self.tokens + other.tokens,
+                     tuple(a + b for a, b in zip(self.df, other.df)))
+
+
 class SparseIndex:
     def __init__(self) -> None:
         self._bm25 = None
         self.size = 0
+        self._lengths = np.zeros(0, np.int32)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> "SparseIndex":
         obj = cls()
         obj.size = len(texts)
-        if texts:
+        # An empty passage (all stop words) still needs a token list; bm25s adds "" for it.
+        corpus = [bm25_tokens(t) for t in texts]
+        obj._lengths = np.fromiter((len(c) for c in corpus), dtype=np.int32, count=len(corpus))
+        if obj._lengths.any():     # bm25s cannot index passages without a single token: nothing to match
             bm25s = _bm25s()
-            # An empty passage (all stop words) still needs a token list; bm25s adds "" for it.
-            corpus = [bm25_tokens(t) for t in texts]
             obj._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
             obj._bm25.index(corpus, show_progress=False)
         return obj
 
+    @property
+    def tokens(self) -> int:
+        return int(self._lengths.sum(dtype=np.int64))
+
+    def stats(self, query_tokens: Sequence[str]) -> Stats:
+        """This shard's share of the statistics ``query_tokens`` are scored with."""
+        return Stats(self.size, self.tokens, tuple(self._df(t) for t in query_tokens))
+
+    def _df(self, token: str) -> int:
+        if self._bm25 is None or token not in self._bm25.vocab_dict:
+            return 0
+        col = self._bm25.vocab_dict[token]
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[col + 1] - indptr[col])
+
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for ``query`` (zeros when no query token is known)."""
+        """BM25 score of every passage for ``query`` with this index's own statistics (zeros when
+        no query token is known)."""
+        tokens = bm25_tokens(query)
+        return self.scores_with(tokens, self.stats(tokens))
+
+    def scores_with(self, query_tokens: Sequence[str], stats: Stats) -> np.ndarray:
+        """BM25 score of every passage for ``query_tokens`` under ``stats`` (the whole index's,
+        when this is one shard of several)."""
         if self._bm25 is None:
-            return np.zeros(0, np.float32)
-        ids = self._bm25.get_tokens_ids(bm25_tokens(query))
-        if not ids:
             return np.zeros(self.size, np.float32)
-        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+        own = self.stats(query_tokens)
+        if stats == own:     # the statistics bm25s scored with: its own scores, exactly
+            ids = self._bm25.get_tokens_ids(list(query_tokens))
+            return (np.asarray(self._bm25.get_scores(ids), dtype=np.float32) if ids
+                    else np.zeros(self.size, np.float32))
+        data, indices, indptr = (self._bm25.scores[k] for k in ("data", "indices", "indptr"))
+        out = np.zeros(self.size, np.float64)
+        k_own = k_all = None
+        for token, df_own, df_all in zip(query_tokens, own.df, stats.df):
+            if not df_own:
+                continue
+            col = self._bm25.vocab_dict[token]
+            rows = np.asarray(indices[indptr[col]:indptr[col + 1]], dtype=np.int64)
+            x = np.asarray(data[indptr[col]:indptr[col + 1]], dtype=np.float64) / idf(df_own, own.passages)
+            if k_own is None:
+                k_own = _norm(np.asarray(self._lengths, dtype=np.float64), own.avg_len)
+                k_all = _norm(np.asarray(self._lengths, dtype=np.float64), stats.avg_len)
+            tf = np.rint(x * k_own[rows] / np.maximum(1 - x, 1e-12))
+            out[rows] += idf(df_all, stats.passages) * tf / (tf + k_all[rows])
+        return out.astype(np.float32)
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` (scores, rows) with a positive score, best first."""
-        scores = self.scores(query)
+        """Top ``k`` (scores, rows) with a positive score, best first (own statistics)."""
+        tokens = bm25_tokens(query)
+        return self.search_with(tokens, self.stats(tokens), k)
+
+    def search_with(self, query_tokens: Sequence[str], stats: Stats, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (scores, rows) with a positive score under ``stats``, best first."""
+        scores = self.scores_with(query_tokens, stats)
         if not len(scores):
             return scores, np.zeros(0, np.int64)
         k = min(k, len(scores))
@@ -83,12 +166,19 @@ class SparseIndex:
         folder.mkdir(parents=True, exist_ok=True)
         if self._bm25 is not None:
             self._bm25.save(str(folder), allow_pickle=False, show_progress=False)
+        np.save(folder / _LENGTHS, np.asarray(self._lengths, dtype=np.int32), allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path, size: int) -> "SparseIndex":
         obj = cls()
         obj.size = size
-        if size:
+        lengths = np.load(folder / _LENGTHS, mmap_mode="r", allow_pickle=False)
+        if lengths.shape != (size,) or lengths.dtype != np.int32:
+            raise ValueError(f"{_LENGTHS} holds {lengths.shape} {lengths.dtype}, not {size} passage lengths")
+        obj._lengths = lengths
+        if lengths.any():
             # Memory-mapped: the score matrix stays on disk until a query touches it.
             obj._bm25 = _bm25s().BM25.load(str(folder), allow_pickle=False, show_progress=False, mmap=True)
+            if int(obj._bm25.scores["num_docs"]) != size:
+                raise ValueError(f"the BM25 matrix holds {obj._bm25.scores['num_docs']} passages, not {size}")
         return obj

@@ -1,11 +1,12 @@
 """The saved index directory: plain files, atomic replacement, checked loading.
 
 ```
-DIR/manifest.json     format version, embedder name/dim/prompts, normaliser version, chunking, counts
-DIR/dense.faiss       faiss.write_index
-DIR/bm25/             bm25s' own files (numpy without pickle, JSON)
-DIR/passages.jsonl    one Passage per line, in row order
-DIR/sources.json      source → kind, content hash, passage count
+DIR/manifest.json                 format version, embedder name/dim/prompts, normaliser version, chunking,
+                                  the shards (passages, dense kind, nlist/nprobe/recall), counts, checksums
+DIR/sources.json                  source → kind, content hash, passage count, shard
+DIR/shards/sNNNNN/dense.faiss     faiss.write_index
+DIR/shards/sNNNNN/bm25/           bm25s' own files (numpy without pickle, JSON) + lengths.npy
+DIR/shards/sNNNNN/passages.jsonl  one Passage per line, in the shard's row order
 ```
 A save writes everything to ``DIR.tmp-…``, ends with a ``COMPLETE`` marker (the time it was
 written) and renames it over ``DIR`` (the old directory is moved aside first and removed last), so a
@@ -35,19 +36,24 @@ from typing import Callable, Iterator
 from sources.errors import IndexError_, IndexMismatchError
 
 FORMAT = "bayyina-index"
-FORMAT_VERSION = 2   # 2: file checksums in the manifest, a COMPLETE marker
+FORMAT_VERSION = 3   # 2: file checksums in the manifest, a COMPLETE marker; 3: shards
 MANIFEST = "manifest.json"
-PASSAGES = "passages.jsonl"
 SOURCES = "sources.json"
-DENSE = "dense.faiss"
-BM25 = "bm25"
 COMPLETE = "COMPLETE"
-REQUIRED = (MANIFEST, PASSAGES, SOURCES, DENSE, COMPLETE)
+REQUIRED = (MANIFEST, SOURCES, COMPLETE)
 LOCK_WAIT_S = 120.0
+_UNNAMED_STALE_S = 5.0    # a lock file still without a pid this long after it was created is a dead writer's
 
 
 def _lock_path(folder: Path) -> Path:
     return folder.parent / f".{folder.name}.lock"
+
+
+def _age_s(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _alive(pid: int) -> bool:
@@ -83,6 +89,9 @@ def writer_lock(folder: str | Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[
                 break
             if holder and not _alive(holder):
                 path.unlink(missing_ok=True)   # stale: its process is gone
+                continue
+            if not holder and _age_s(path) > _UNNAMED_STALE_S:
+                path.unlink(missing_ok=True)   # a writer killed between creating it and writing its pid
                 continue
             if time.monotonic() > deadline:
                 raise IndexError_(f"{folder} is being written by another process (pid {holder or '?'}, lock "
@@ -139,12 +148,16 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _completed_at(folder: Path) -> int | None:
-    """When a saved copy was completed (its marker), or ``None`` when any of its files is missing."""
+    """When a saved copy was completed (its marker), or ``None`` when any of its files — those its
+    manifest lists included — is missing."""
     if not all((folder / name).exists() for name in REQUIRED):
         return None
     try:
+        listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("checksums", {})
+        if not isinstance(listed, dict) or not all((folder / str(rel)).is_file() for rel in listed):
+            return None
         return int((folder / COMPLETE).read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return None
 
 

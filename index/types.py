@@ -63,6 +63,19 @@ class AddReport:
 
 
 @dataclass(frozen=True)
+class ShardInfo:
+    """One shard of an index: its passages and dense index (``nlist``/``nprobe`` for IVF, and its
+    recall@10 against exact search, measured when ``nprobe`` was chosen)."""
+
+    name: str
+    passages: int
+    dense_kind: str
+    nlist: int
+    nprobe: int
+    recall: float
+
+
+@dataclass(frozen=True)
 class IndexInfo:
     embedder: str
     dim: int
@@ -74,6 +87,7 @@ class IndexInfo:
     normaliser_version: int
     max_tokens: int
     overlap_tokens: int
-    dense_nlist: int = 0          # ivf: cells
-    dense_nprobe: int = 0         # ivf: cells searched per query
-    dense_recall: float = 1.0     # recall@10 against exact search, measured when nprobe was chosen
+    dense_nlist: int = 0          # ivf: cells (of the largest shard)
+    dense_nprobe: int = 0         # ivf: cells searched per query (of the largest shard)
+    dense_recall: float = 1.0     # recall@10 against exact search, the lowest of any shard
+    shards: tuple[ShardInfo, ...] = ()

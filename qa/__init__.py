@@ -5,7 +5,7 @@ The public API. ``import qa`` is light: models, FAISS and BM25 load only when us
 
 from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder, cache_dir
 from index.hybrid import Index, IndexConfig
-from index.types import AddReport, Hit, IndexInfo, SourceInfo
+from index.types import AddReport, Hit, IndexInfo, ShardInfo, SourceInfo
 from qa.abstention import AbstentionModel, Decision, Signals
 from qa.assistant import MAX_QUESTION_CHARS, Assistant, QuestionError, question_language
 from qa.llm.base import ChatModel, Generation, LLMError, Message
@@ -42,7 +42,7 @@ __all__ = [
     "local_model_path", "make_reader", "reader_status",
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
     "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
-    "ModelError", "Passage", "SentenceTransformerEmbedder", "Skipped", "SourceError", "SourceInfo",
+    "ModelError", "Passage", "SentenceTransformerEmbedder", "ShardInfo", "Skipped", "SourceError", "SourceInfo",
     "build_index_ray", "bundled_corpus_path", "cache_dir", "question_language", "default_index", "default_index_dir", "detect_language", "load",
     "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
 ]

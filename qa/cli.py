@@ -63,7 +63,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 
 def _index_build(args: argparse.Namespace) -> int:
-    config = qa.IndexConfig(chunk=qa.ChunkConfig(args.max_tokens, args.overlap), dense_kind=args.dense)
+    config = qa.IndexConfig(chunk=qa.ChunkConfig(args.max_tokens, args.overlap), dense_kind=args.dense,
+                            shard_passages=args.shard_passages)
     if getattr(args, "engine", "local") == "ray":
         import os
 
@@ -118,8 +119,9 @@ def cmd_index_info(args: argparse.Namespace) -> int:
     data = {
         "index": args.index or str(qa.default_index_dir()), "embedder": info.embedder, "dim": info.dim,
         "dense": info.dense_kind, "passages": info.passages, "languages": info.languages,
-        **({"ivf": {"nlist": info.dense_nlist, "nprobe": info.dense_nprobe,
-                    "recall_at_10": round(info.dense_recall, 3)}} if info.dense_kind == "ivf" else {}),
+        "shards": [{"shard": s.name, "passages": s.passages, "dense": s.dense_kind,
+                    **({"nlist": s.nlist, "nprobe": s.nprobe, "recall_at_10": round(s.recall, 3)}
+                       if s.dense_kind == "ivf" else {})} for s in info.shards],
         "format_version": info.format_version, "normaliser_version": info.normaliser_version,
         "max_tokens": info.max_tokens, "overlap_tokens": info.overlap_tokens,
         "sources": [{"source": s.source, "kind": s.kind, "passages": s.passages} for s in info.sources],
@@ -128,8 +130,13 @@ def cmd_index_info(args: argparse.Namespace) -> int:
         _print_json(data)
         return 0
     for key, value in data.items():
-        if key != "sources":
+        if key not in ("sources", "shards"):
             print(f"{key}: {value}")
+    print(f"shards ({len(info.shards)}):")
+    for s in data["shards"]:
+        ivf = (f", nlist {s['nlist']}, nprobe {s['nprobe']}, recall@10 {s['recall_at_10']} vs exact"
+               if s["dense"] == "ivf" else "")
+        print(f"  {s['shard']}  [{s['passages']} passages, {s['dense']}{ivf}]")
     print(f"sources ({len(info.sources)}):")
     for s in info.sources:
         print(f"  {s.source}  [{s.kind}, {s.passages} passages]")
@@ -336,7 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-tokens", type=int, default=qa.ChunkConfig().max_tokens, help="passage size in tokens")
         p.add_argument("--overlap", type=int, default=qa.ChunkConfig().overlap_tokens, help="overlap in tokens")
         p.add_argument("--dense", choices=("auto", "flat", "ivf", "hnsw"), default="auto",
-                       help="FAISS index type (auto: exact below 200,000 passages, IVF from there)")
+                       help="FAISS index type (auto: exact below 200,000 passages a shard, IVF from there)")
+        p.add_argument("--shard-passages", type=int, default=qa.IndexConfig().shard_passages,
+                       help="most passages in one shard of a new index (default 500,000); each shard has its "
+                            "own FAISS and BM25 index, and a change rebuilds only the shard it touches")
         if name == "build":
             p.add_argument("--engine", choices=("local", "ray"), default="local",
                            help="local (default): this process; ray: a Ray Data pipeline (pip install \"bayyina[ray]\")")

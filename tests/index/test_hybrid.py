@@ -1,6 +1,7 @@
 import json
 import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ EXTRA = [
 def _state(index: Index):
     """Everything observable about an index, in a canonical order."""
     order = sorted(range(len(index)), key=lambda i: index.passages[i].id)
-    vectors = index._dense.vectors()[order]
+    vectors = index._vectors()[order]
     return [index.passages[i] for i in order], vectors, sorted(index.sources, key=lambda s: s.source)
 
 
@@ -71,8 +72,8 @@ def test_lang_quota_brings_in_the_other_language(fake_embedder, bilingual_docs):
 def test_save_load_round_trip(tmp_path, fake_embedder, bilingual_docs):
     index = build(bilingual_docs, fake_embedder, SMALL)
     index.save(tmp_path / "idx")
-    assert sorted(os.listdir(tmp_path / "idx")) == ["COMPLETE", "bm25", "dense.faiss", "manifest.json", "passages.jsonl",
-                                                   "sources.json"]
+    assert sorted(os.listdir(tmp_path / "idx")) == ["COMPLETE", "manifest.json", "shards", "sources.json"]
+    assert sorted(os.listdir(tmp_path / "idx" / "shards" / "s00000")) == ["bm25", "dense.faiss", "passages.jsonl"]
     loaded = Index.load(tmp_path / "idx", fake_embedder)
     _same(index, loaded)
     assert loaded.config == SMALL
@@ -145,7 +146,7 @@ def test_missing_and_corrupt_indexes(tmp_path, fake_embedder, bilingual_docs):
     with pytest.raises(IndexError_, match="No index at .*bayyina index build"):
         Index.load(tmp_path / "none", fake_embedder)
     build(bilingual_docs, fake_embedder, SMALL).save(tmp_path / "idx")
-    (tmp_path / "idx" / "passages.jsonl").write_text('{"broken":\n')
+    (tmp_path / "idx" / "shards" / "s00000" / "passages.jsonl").write_text('{"broken":\n')
     with pytest.raises(IndexError_, match="damaged"):
         Index.load(tmp_path / "idx", fake_embedder)
     (tmp_path / "idx" / "manifest.json").write_text("not json")
@@ -162,7 +163,7 @@ def test_crash_during_save_keeps_the_previous_index(tmp_path, fake_embedder, bil
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(second._sparse, "save", boom)
+    monkeypatch.setattr(second._shards[0].sparse, "save", boom)
     with pytest.raises(OSError, match="disk full"):
         second.save(folder)
     assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temp folder left behind
@@ -242,7 +243,7 @@ def test_recovery_never_picks_a_half_deleted_copy(tmp_path, fake_embedder, bilin
     small = build(bilingual_docs[:1], fake_embedder, SMALL)
     full = build(bilingual_docs, fake_embedder, SMALL)
     _old_copy(tmp_path, "idx.old-bbbb0000", small)
-    _old_copy(tmp_path, "idx.old-aaaa1111", full, drop="dense.faiss")   # newest, but rmtree was interrupted
+    _old_copy(tmp_path, "idx.old-aaaa1111", full, drop="shards/s00000/dense.faiss")   # newest, but rmtree was interrupted
     assert len(Index.load(tmp_path / "idx", fake_embedder)) == len(small)
 
 
@@ -270,6 +271,13 @@ def test_a_stale_lock_is_taken_over_and_a_live_one_waited_for(tmp_path):
     with store.writer_lock(folder, wait_s=1):
         assert lock.read_text() == str(os.getpid())
     assert not lock.exists()
+    lock.write_text("")                      # a writer killed after creating the file, before writing its pid
+    with pytest.raises(IndexError_, match="pid \\?"):
+        with store.writer_lock(folder, wait_s=0.3):   # a moment old: it may be writing its pid right now
+            pass
+    os.utime(lock, (time.time() - 60, time.time() - 60))
+    with store.writer_lock(folder, wait_s=1):          # a minute old and still no pid: dead, taken over
+        assert lock.read_text() == str(os.getpid())
     alive = subprocess.Popen([_sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         lock.write_text(str(alive.pid))

@@ -49,7 +49,7 @@ def test_a_distributed_build_equals_the_local_build(cluster, folder):
     index, report, stats = qa.build_index_ray([folder], FakeEmbedder(), workers=2, embedder_factory=FakeEmbedder)
     assert [p.to_dict() for p in index.passages] == [p.to_dict() for p in local.passages]
     assert len(report.added) == 3 and stats.passages == len(local)
-    np.testing.assert_allclose(index._dense.vectors(), local._dense.vectors(), atol=1e-6)
+    np.testing.assert_allclose(index._vectors(), local._vectors(), atol=1e-6)
     for q in ("القرار 678", "lighthouse keeper", "collective security", "متى انتهت العمليات"):
         assert [h.passage.id for h in index.search(q, 5)] == [h.passage.id for h in local.search(q, 5)]
 

@@ -60,8 +60,8 @@ def _file_variants(folder):
         yield f"{rel} truncated", rel, "truncate"
         yield f"{rel} garbage", rel, "garbage"
         yield f"{rel} symlink to a secret", rel, "symlink"
-    yield "extra file", "bm25/extra.npy", "extra"
-    yield "passages.jsonl start > end", "passages.jsonl", "offsets"
+    yield "extra file", "shards/s00000/bm25/extra.npy", "extra"
+    yield "passages.jsonl start > end", "shards/s00000/passages.jsonl", "offsets"
 
 
 def _load_must_refuse(folder, fake_embedder):
@@ -132,7 +132,7 @@ def test_non_finite_vectors_and_another_faiss_type_are_refused(saved, tmp_path, 
     for variant in ("nan", "l2"):
         folder = tmp_path / variant
         shutil.copytree(saved, folder)
-        raw = faiss.read_index(str(folder / "dense.faiss"))
+        raw = faiss.read_index(str(folder / "shards" / "s00000" / "dense.faiss"))
         vecs = raw.reconstruct_n(0, raw.ntotal)
         if variant == "nan":
             vecs[0, 0] = math.nan
@@ -140,7 +140,7 @@ def test_non_finite_vectors_and_another_faiss_type_are_refused(saved, tmp_path, 
         else:
             new = faiss.IndexFlatL2(raw.d)
         new.add(np.ascontiguousarray(vecs, dtype=np.float32))
-        faiss.write_index(new, str(folder / "dense.faiss"))
+        faiss.write_index(new, str(folder / "shards" / "s00000" / "dense.faiss"))
         m = json.loads((folder / "manifest.json").read_text())   # a consistent forgery: checksums updated
         m["checksums"] = integrity.file_checksums(folder)
         (folder / "manifest.json").write_text(json.dumps(m))

@@ -1,0 +1,206 @@
+"""A whole sharded ``Index`` at synthetic scale: build, save, load, search, one incremental change.
+
+SYNTHETIC DATA, clearly: passages of 40–80 pseudo-words drawn from a Zipfian vocabulary of 200,000
+("w17 w3 w2054 …"), ten passages a document, and their vectors drawn around random centres at
+dimension 384 (``bench/scale.py``'s generator: many small topics, the hard case for IVF). The
+"embedder" is a stand-in: a query ``"q12 w40 w77"`` gets held-out query vector 12, and the
+pieces of passages ``Index`` embeds to tune an IVF's ``nprobe`` get a stored passage's vector plus
+noise. Nothing here measures answer quality; it measures what the shards, global-statistics BM25,
+fusion and memory-mapped loading cost at size, through the public ``Index`` API:
+
+- build (``add_embedded``: shard planning, IVF training and tuning, BM25 per shard) and save time;
+- in a fresh process: ``Index.load`` time (checksums of every file verified) and RSS after load;
+- hybrid / dense / BM25 search p50 and p95 (``Index.search``, k=5, 50 candidates a side);
+- replacing one document: time to change one shard and to save (the other shards are re-linked).
+
+    python bench/index_scale.py --n 1000000 --shard-passages 500000    # ~20 minutes on 2 cores
+
+Prints one JSON object per measurement; ``--out FILE`` writes them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.scale import DIM, synthetic_vectors  # noqa: E402
+
+PER_DOC = 10
+VOCAB = 200_000
+QUERIES = 300
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class StandIn:
+    """The benchmark's embedder (see the module text): no model, vectors looked up."""
+
+    name = "synthetic-384"
+    dim = DIM
+    query_prompt = ""
+    passage_prompt = ""
+
+    def __init__(self, queries: np.ndarray, stored: np.ndarray | None = None) -> None:
+        self.queries, self.stored = queries, stored
+
+    def embed_queries(self, texts):
+        out = np.zeros((len(texts), DIM), np.float32)
+        for i, t in enumerate(texts):
+            head = t.split(" ", 1)[0]
+            if head.startswith("q") and head[1:].isdigit():
+                out[i] = self.queries[int(head[1:]) % len(self.queries)]
+                continue
+            h = int(hashlib.blake2b(t.encode(), digest_size=8).hexdigest(), 16)
+            rng = np.random.default_rng(h)
+            v = self.stored[h % len(self.stored)] + rng.normal(scale=0.7 / np.sqrt(DIM), size=DIM)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+    def embed_passages(self, texts, *, progress=False):
+        raise NotImplementedError("the benchmark adds passages already embedded")
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def _zipf_texts(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, VOCAB + 1) ** 1.07
+    p /= p.sum()
+    lengths = rng.integers(40, 81, n)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        draws = rng.choice(VOCAB, size=int(lengths[start:start + m].sum()), p=p)
+        at = 0
+        for length in lengths[start:start + m]:
+            yield " ".join(f"w{w}" for w in draws[at:at + length])
+            at += length
+
+
+def _documents(n: int, vectors: np.ndarray, seed: int = 0):
+    from index.types import EmbeddedDocument
+    from sources.types import Passage
+
+    texts = _zipf_texts(n, seed)
+    for d in range(0, n, PER_DOC):
+        passages, at = [], 0
+        for row in range(d, min(d + PER_DOC, n)):
+            text = next(texts)
+            passages.append(Passage(id=f"p{row}", text=text, source=f"doc{d // PER_DOC}.txt", start=at,
+                                    end=at + len(text), lang="en"))
+            at += len(text) + 1
+        yield EmbeddedDocument(f"doc{d // PER_DOC}.txt", "txt", f"h{d}-{seed}", tuple(passages),
+                               vectors[d:d + len(passages)])
+
+
+def build(n: int, folder: Path, shard_passages: int) -> list[dict]:
+    from index.hybrid import Index, IndexConfig
+
+    t0 = time.perf_counter()
+    data = np.concatenate(list(synthetic_vectors(n + QUERIES)))
+    queries, data = data[n:], data[:n]
+    np.save(folder / "queries.npy", queries)
+    docs = list(_documents(n, data))
+    gen_s = time.perf_counter() - t0
+    index = Index(StandIn(queries, data), IndexConfig(shard_passages=shard_passages))
+    t0 = time.perf_counter()
+    index.add_embedded(docs)
+    build_s = time.perf_counter() - t0
+    del docs
+    t0 = time.perf_counter()
+    index.save(folder / "idx")
+    save_s = time.perf_counter() - t0
+    info = index.info()
+    disk = sum(f.stat().st_size for f in (folder / "idx").rglob("*") if f.is_file())
+    out = [{"what": "index build+save", "passages": n, "generate_s": round(gen_s, 1), "build_s": round(build_s, 1),
+            "save_s": round(save_s, 1), "disk_mb": round(disk / 2**20, 1), "dense_kind": info.dense_kind,
+            "shards": [{"passages": s.passages, "kind": s.dense_kind, "nlist": s.nlist, "nprobe": s.nprobe,
+                        "tuned_recall_at_10": round(s.recall, 3)} for s in info.shards]}]
+    # One document changed: one shard rebuilt, the others re-linked at save.
+    from sources.types import Passage
+    from index.types import EmbeddedDocument
+
+    text = "w1 w2 w3 a changed document"
+    doc = EmbeddedDocument("doc0.txt", "txt", "changed", (Passage("changed0", text, "doc0.txt", 0, len(text), "en"),),
+                           data[:1])
+    t0 = time.perf_counter()
+    index.add_embedded([doc])
+    change_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index.save(folder / "idx")
+    resave_s = time.perf_counter() - t0
+    out.append({"what": "replace one document", "change_s": round(change_s, 1), "save_s": round(resave_s, 1)})
+    return out
+
+
+def probe(folder: Path) -> dict:
+    """In a fresh process: load (memory-mapped), RSS, search latency by mode."""
+    from index.hybrid import Index
+
+    queries = np.load(folder / "queries.npy")
+    embedder = StandIn(queries)
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    index = Index.load(folder / "idx", embedder)
+    load_s = time.perf_counter() - t0
+    rss = _rss_mb() - before
+    rng = np.random.default_rng(1)
+    out = {"what": "index load+search", "passages": len(index), "load_s": round(load_s, 2),
+           "rss_after_load_mb": round(rss, 1)}
+    for mode in ("hybrid", "dense", "bm25"):
+        times = []
+        for i in range(len(queries)):
+            words = " ".join(f"w{int(w)}" for w in rng.integers(50, 20_000, 4))   # mid-frequency words
+            t = time.perf_counter()
+            index.search(f"q{i} {words}", 5, mode=mode)
+            times.append((time.perf_counter() - t) * 1000)
+        out[f"{mode}_p50_ms"] = round(float(np.percentile(times, 50)), 1)
+        out[f"{mode}_p95_ms"] = round(float(np.percentile(times, 95)), 1)
+    out["rss_after_searches_mb"] = round(_rss_mb() - before, 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--shard-passages", type=int, default=500_000)
+    ap.add_argument("--dir", help="where to write the index (default: a temporary folder)")
+    ap.add_argument("--out", help="write the results as JSON here")
+    ap.add_argument("--probe", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.probe:
+        print(json.dumps(probe(Path(args.probe))))
+        return
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        for r in build(args.n, Path(tmp), args.shard_passages):
+            print(json.dumps(r), flush=True)
+            results.append(r)
+        done = subprocess.run([sys.executable, __file__, "--probe", tmp], capture_output=True, text=True, check=True)
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(json.dumps(r), flush=True)
+        results.append(r)
+    results.append({"what": "machine", "cpus": os.cpu_count(),
+                    "peak_rss_builder_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

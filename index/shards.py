@@ -1,0 +1,252 @@
+"""Shards: an index's passages in groups of whole documents, each with its own dense and BM25 index.
+
+A shard holds at most ``IndexConfig.shard_passages`` passages (a document is never split; one
+larger than that fills a shard alone). Global rows run shard after shard. Adding a document fills
+the last shard (or opens a new one); replacing or removing one rebuilds only the shard that holds
+it, and a save writes only changed shards — an unchanged shard's files are hard-linked from the
+previous save, after checking they are still the very files it wrote (device, inode, size, mtime).
+
+Searching asks every shard and merges: dense scores are cosines of one embedder, so they compare
+across shards as they are; BM25 scores with the statistics of the whole index (``sparse.Stats``),
+so a passage scores the same whichever shard holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from index.dense import DenseIndex, IndexKind, resolve_kind
+from index.passage_store import PassageStore
+from index.sparse import SparseIndex, Stats
+from sources.types import Passage
+
+DENSE = "dense.faiss"
+BM25 = "bm25"
+PASSAGES = "passages.jsonl"
+FOLDER = "shards"
+
+TuningQueries = Callable[[Sequence[Passage]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SavedFiles:
+    """Where a shard's files were last written, with each file's checksum and identity."""
+
+    folder: Path
+    checksums: dict[str, str]                          # relative to the shard folder
+    identity: dict[str, tuple[int, int, int, int]]     # (device, inode, size, mtime_ns)
+
+    def still_there(self) -> bool:
+        for rel, ident in self.identity.items():
+            try:
+                st = os.stat(self.folder / rel)
+            except OSError:
+                return False
+            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != ident:
+                return False
+        return bool(self.identity)
+
+
+@dataclass(frozen=True, eq=False)
+class Shard:
+    """One shard: its passages (row order), dense and BM25 indexes, and where it was saved (``None``
+    when it changed since)."""
+
+    name: str
+    passages: PassageStore
+    dense: DenseIndex
+    sparse: SparseIndex
+    saved: SavedFiles | None = field(default=None, compare=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+    def sources(self) -> set[str]:
+        return set(self.passages.names)
+
+    def rebuilt(self, drop: set[str], passages: Sequence[Passage], vectors: np.ndarray, kind: IndexKind,
+                tuning: TuningQueries) -> "Shard":
+        """A new shard without ``drop``'s passages and with ``passages`` (embedded as ``vectors``)
+        added at the end; an IVF keeps its trained cells, and the kind follows the new size."""
+        keep = np.setdiff1d(np.arange(self.size), self.passages.rows_of_sources(drop)).tolist()
+        dense = self.dense.keep(keep)          # a copy: this shard (maybe memory-mapped) stays as it is
+        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        kept = PassageStore.of([self.passages[i] for i in keep] + list(passages))
+        return _finish(self.name, kept, dense, kind, tuning)
+
+    @classmethod
+    def new(cls, name: str, passages: Sequence[Passage], vectors: np.ndarray, dim: int, kind: IndexKind,
+            tuning: TuningQueries) -> "Shard":
+        dense = DenseIndex(dim, resolve_kind(kind, len(passages)))
+        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return _finish(name, PassageStore.of(passages), dense, kind, tuning)
+
+    def entry(self) -> dict:
+        """This shard in the manifest."""
+        return {"name": self.name, "passages": self.size, "dense_kind": self.dense.kind,
+                "nlist": self.dense.nlist, "nprobe": self.dense.nprobe, "recall_at_10": self.dense.recall}
+
+    def write(self, folder: Path) -> dict[str, str] | None:
+        """Write the shard into ``folder`` (new): hard links to its last save when those files are
+        unchanged (return their checksums), else its files from memory (return ``None``)."""
+        folder.mkdir(parents=True)
+        if self.saved is not None and self.saved.still_there():
+            try:
+                for rel in self.saved.identity:
+                    (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                    os.link(self.saved.folder / rel, folder / rel)
+                return dict(self.saved.checksums)
+            except OSError:      # another file system, or links not allowed: write them
+                shutil.rmtree(folder)
+                folder.mkdir(parents=True)
+        self.dense.save(folder / DENSE)
+        self.sparse.save(folder / BM25)
+        with open(folder / PASSAGES, "w", encoding="utf-8") as fh:
+            for p in self.passages:
+                fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        return None
+
+    def saved_at(self, now: Path, final: Path, checksums: dict[str, str]) -> "Shard":
+        """This shard, recorded as saved with ``checksums`` (shard-relative) in the folder ``now``
+        that is to be renamed ``final`` (a rename keeps each file's identity)."""
+        identity = {}
+        for rel in checksums:
+            st = os.stat(now / rel)
+            identity[rel] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        return Shard(self.name, self.passages, self.dense, self.sparse, SavedFiles(final, dict(checksums), identity))
+
+
+def _finish(name: str, passages: PassageStore, dense: DenseIndex, kind: IndexKind,
+            tuning: TuningQueries) -> Shard:
+    wanted = resolve_kind(kind, len(passages))
+    if wanted != dense.kind:
+        rebuilt = DenseIndex(dense.dim, wanted)
+        rebuilt.add(dense.vectors())
+        dense = rebuilt
+    if dense.needs_tuning:
+        dense.tune(queries=tuning(passages))
+    return Shard(name, passages, dense, SparseIndex.build([p.text for p in passages]))
+
+
+def shard_name(number: int) -> str:
+    return f"s{number:05d}"
+
+
+def next_name(shards: Sequence[Shard]) -> str:
+    return shard_name(max((int(s.name[1:]) for s in shards), default=-1) + 1)
+
+
+def offsets(shards: Sequence[Shard]) -> np.ndarray:
+    """The global row each shard starts at, and the total at the end."""
+    return np.concatenate([[0], np.cumsum([s.size for s in shards], dtype=np.int64)]).astype(np.int64)
+
+
+def _merge(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``k`` of several (scores, global rows), highest score first, ties by row."""
+    if not parts:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    scores = np.concatenate([s for s, _ in parts]).astype(np.float32, copy=False)
+    rows = np.concatenate([r for _, r in parts]).astype(np.int64, copy=False)
+    order = np.lexsort((rows, -scores))[:k]
+    return scores[order], rows[order]
+
+
+def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int,
+                 rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` (cosines, global rows) over every shard, optionally only among global ``rows``."""
+    starts = offsets(shards)
+    parts = []
+    for i, shard in enumerate(shards):
+        local = None
+        if rows is not None:
+            mine = rows[(rows >= starts[i]) & (rows < starts[i + 1])]
+            if not len(mine):
+                continue
+            local = mine - starts[i]
+        s, r = shard.dense.search(query, k, rows=local)
+        parts.append((s, r + starts[i]))
+    return _merge(parts, k)
+
+
+def bm25_search(shards: Sequence[Shard], query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` (BM25 scores under the whole index's statistics, global rows), positive only."""
+    if not shards:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    stats = Stats(0, 0, (0,) * len(query_tokens))
+    for shard in shards:
+        stats = stats + shard.sparse.stats(query_tokens)
+    starts = offsets(shards)
+    parts = []
+    for i, shard in enumerate(shards):
+        s, r = shard.sparse.search_with(query_tokens, stats, k)
+        parts.append((s, r + starts[i]))
+    return _merge(parts, k)
+
+
+def summary_kind(shards: Sequence[Shard], fallback: str) -> str:
+    """The dense kind of every shard, or ``a+b`` when they differ (small last shards stay exact)."""
+    kinds = sorted({s.dense.kind for s in shards})
+    return "+".join(kinds) if kinds else fallback
+
+
+class Rows:
+    """Every shard's passages as one sequence of global rows (shard after shard), read on demand."""
+
+    def __init__(self, shards: Sequence[Shard]) -> None:
+        self._shards = tuple(shards)
+        self._starts = offsets(self._shards)
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def _locate(self, row: int) -> tuple[PassageStore, int]:
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        i = int(np.searchsorted(self._starts, row, side="right")) - 1
+        return self._shards[i].passages, row - int(self._starts[i])
+
+    def __getitem__(self, row: int) -> Passage:
+        store, local = self._locate(int(row))
+        return store[local]
+
+    def __iter__(self):
+        for shard in self._shards:
+            yield from shard.passages
+
+    def lang(self, row: int) -> str:
+        store, local = self._locate(int(row))
+        return store.lang_of(local)
+
+    def span(self, row: int) -> tuple[int, int]:
+        """(start, end) of a row's passage in its document."""
+        store, local = self._locate(int(row))
+        return int(store.start[local]), int(store.end[local])
+
+    def lang_rows(self) -> dict[str, np.ndarray]:
+        """Global rows of each language's passages."""
+        parts: dict[str, list[np.ndarray]] = {}
+        for shard, at in zip(self._shards, self._starts):
+            store = shard.passages
+            for code, lang in enumerate(store.langs):
+                parts.setdefault(lang, []).append(np.flatnonzero(store.lang_ix == code) + at)
+        return {lang: np.concatenate(p).astype(np.int64) for lang, p in parts.items()}
+
+    def doc_rows(self) -> dict[str, np.ndarray]:
+        """Each source's global rows in document order (by start, then end)."""
+        out: dict[str, np.ndarray] = {}
+        for shard, at in zip(self._shards, self._starts):
+            store = shard.passages
+            order = np.lexsort((store.end, store.start, store.source_ix))
+            cuts = np.flatnonzero(np.diff(store.source_ix[order])) + 1
+            for group in np.split(order, cuts):
+                if len(group):
+                    out[store.names[store.source_ix[group[0]]]] = (group + at).astype(np.int64)
+        return out

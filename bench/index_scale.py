@@ -2,15 +2,17 @@
 
 SYNTHETIC DATA, clearly: passages of 40–80 pseudo-words drawn from a Zipfian vocabulary of 200,000
 ("w17 w3 w2054 …"), ten passages a document, and their vectors drawn around random centres at
-dimension 384 (``bench/scale.py``'s generator: many small topics, the hard case for IVF). The
-"embedder" is a stand-in: a query ``"q12 w40 w77"`` gets held-out query vector 12, and the
-pieces of passages ``Index`` embeds to tune an IVF's ``nprobe`` get a stored passage's vector plus
-noise. Nothing here measures answer quality; it measures what the shards, global-statistics BM25,
-fusion and memory-mapped loading cost at size, through the public ``Index`` API:
+dimension 384 (as ``bench/scale.py``: one centre per ~20 vectors, many small topics, the hard case
+for IVF). The "embedder" is a stand-in: a query ``"q12 w40 w77"`` gets held-out query vector 12
+(drawn like the passages), and any other text — the pieces of passages ``Index`` embeds to tune an
+IVF's ``nprobe`` — gets a fresh draw around a centre chosen by its hash: the same distribution as
+the held-out queries. Nothing here measures answer quality; it measures what the shards, global-statistics
+BM25, fusion and memory-mapped loading cost at size, through the ``Index`` API:
 
 - build (``add_embedded``: shard planning, IVF training and tuning, BM25 per shard) and save time;
 - in a fresh process: ``Index.load`` time (checksums of every file verified) and RSS after load;
-- hybrid / dense / BM25 search p50 and p95 (``Index.search``, k=5, 50 candidates a side);
+- hybrid / dense / BM25 search p50 and p95 (``Index.search``, k=5, 50 candidates a side), and
+  dense recall@10 of the whole sharded index against exact search over every vector;
 - replacing one document: time to change one shard and to save (the other shards are re-linked).
 
     python bench/index_scale.py --n 1000000 --shard-passages 500000    # ~20 minutes on 2 cores
@@ -35,16 +37,30 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scale import DIM, synthetic_vectors  # noqa: E402
+from bench.scale import DIM  # noqa: E402
+
+
+def clustered(n: int, seed: int = 0, per_centre: int = 20, block: int = 100_000):
+    """``n`` unit vectors around ``n / per_centre`` random centres: (vectors, their centre, centres)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(max(1, n // per_centre), DIM)).astype(np.float32)
+    labels = rng.integers(0, len(centres), n)
+    out = np.empty((n, DIM), np.float32)
+    for start in range(0, n, block):
+        x = centres[labels[start:start + block]] + rng.normal(scale=NOISE, size=(min(block, n - start), DIM))
+        out[start:start + block] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out, labels, centres
 
 PER_DOC = 10
+NOISE = 0.7        # bench/scale.py's spread around a centre
 VOCAB = 200_000
 QUERIES = 300
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _rss_mb(kind: str = "VmRSS") -> float:
+    """Resident memory (``VmRSS``), or only its anonymous part (``RssAnon``: not file pages mapped in)."""
+    with open("/proc/self/status") as fh:
+        return int(fh.read().split(f"{kind}:")[1].split()[0]) / 1024
 
 
 class StandIn:
@@ -55,8 +71,8 @@ class StandIn:
     query_prompt = ""
     passage_prompt = ""
 
-    def __init__(self, queries: np.ndarray, stored: np.ndarray | None = None) -> None:
-        self.queries, self.stored = queries, stored
+    def __init__(self, queries: np.ndarray, centres: np.ndarray | None = None, labels: np.ndarray | None = None):
+        self.queries, self.centres, self.labels = queries, centres, labels
 
     def embed_queries(self, texts):
         out = np.zeros((len(texts), DIM), np.float32)
@@ -66,8 +82,7 @@ class StandIn:
                 out[i] = self.queries[int(head[1:]) % len(self.queries)]
                 continue
             h = int(hashlib.blake2b(t.encode(), digest_size=8).hexdigest(), 16)
-            rng = np.random.default_rng(h)
-            v = self.stored[h % len(self.stored)] + rng.normal(scale=0.7 / np.sqrt(DIM), size=DIM)
+            v = self.centres[self.labels[h % len(self.labels)]] + np.random.default_rng(h).normal(scale=NOISE, size=DIM)
             out[i] = v / np.linalg.norm(v)
         return out
 
@@ -112,12 +127,12 @@ def build(n: int, folder: Path, shard_passages: int) -> list[dict]:
     from index.hybrid import Index, IndexConfig
 
     t0 = time.perf_counter()
-    data = np.concatenate(list(synthetic_vectors(n + QUERIES)))
+    data, labels, centres = clustered(n + QUERIES)
     queries, data = data[n:], data[:n]
     np.save(folder / "queries.npy", queries)
     docs = list(_documents(n, data))
     gen_s = time.perf_counter() - t0
-    index = Index(StandIn(queries, data), IndexConfig(shard_passages=shard_passages))
+    index = Index(StandIn(queries, centres, labels), IndexConfig(shard_passages=shard_passages))
     t0 = time.perf_counter()
     index.add_embedded(docs)
     build_s = time.perf_counter() - t0
@@ -154,14 +169,18 @@ def probe(folder: Path) -> dict:
 
     queries = np.load(folder / "queries.npy")
     embedder = StandIn(queries)
-    before = _rss_mb()
+    import bm25s  # noqa: F401  (loaded first: the libraries' own memory is not the index's)
+    import faiss  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
+    before, anon_before = _rss_mb(), _rss_mb("RssAnon")
     t0 = time.perf_counter()
     index = Index.load(folder / "idx", embedder)
     load_s = time.perf_counter() - t0
-    rss = _rss_mb() - before
+    rss, anon = _rss_mb() - before, _rss_mb("RssAnon") - anon_before
     rng = np.random.default_rng(1)
     out = {"what": "index load+search", "passages": len(index), "load_s": round(load_s, 2),
-           "rss_after_load_mb": round(rss, 1)}
+           "rss_after_load_mb": round(rss, 1), "anon_rss_after_load_mb": round(anon, 1)}
     for mode in ("hybrid", "dense", "bm25"):
         times = []
         for i in range(len(queries)):
@@ -172,7 +191,26 @@ def probe(folder: Path) -> dict:
         out[f"{mode}_p50_ms"] = round(float(np.percentile(times, 50)), 1)
         out[f"{mode}_p95_ms"] = round(float(np.percentile(times, 95)), 1)
     out["rss_after_searches_mb"] = round(_rss_mb() - before, 1)
+    out["dense_recall_at_10_vs_exact"] = _recall(index, queries[:100], len(index))
+    out["anon_rss_after_searches_mb"] = round(_rss_mb("RssAnon") - anon_before, 1)
     return out
+
+
+def _recall(index, queries: np.ndarray, n: int) -> float:
+    """Dense recall@10 of the sharded index against exact search over the same vectors (regenerated;
+    document 0 was replaced by one passage holding row 0's vector)."""
+    from index.dense import _exact_topk
+
+    data, _, _ = clustered(n + 9 + QUERIES)     # the build drew n passages + the queries
+    data = data[:n + 9]
+    data[1:10] = 0                               # rows 1..9 are gone: never among the best
+    exact = _exact_topk(data, queries, 10)
+    got = []
+    for i in range(len(queries)):
+        rows = [0 if h.passage.id == "changed0" else int(h.passage.id[1:])
+                for h in index.search(f"q{i}", 10, mode="dense")]
+        got.append(rows)
+    return round(float(np.mean([len(set(a.tolist()) & set(b)) / 10 for a, b in zip(exact, got)])), 3)
 
 
 def main() -> None:

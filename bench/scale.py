@@ -10,6 +10,9 @@ search on held-out queries.
 
     python bench/scale.py --n 1000000            # about 10 minutes and 3 GB of disk on 2 cores
     python bench/scale.py --n 200000 --flat      # also time exact search at that size
+    python bench/scale.py --n 10000000 --sharded 500000 --no-bm25
+        # 10 M vectors as 20 IVF shards of 500,000, built one at a time (never more than one in
+        # memory), memory-mapped and searched together as ``Index`` does (~30 minutes, 15 GB of disk)
 
 Prints one JSON object per measurement; ``--out FILE`` writes them all.
 """
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +101,85 @@ def probe_dense(n: int, folder: Path, kind: str, nprobe: int, exact_kind: str | 
     return out
 
 
+@dataclass
+class _DenseShard:          # what ``index.shards.dense_search`` needs of a shard
+    dense: object
+    size: int
+
+
+def build_sharded_dense(n: int, folder: Path, per_shard: int) -> dict:
+    """``n`` vectors in IVF shards of ``per_shard``, each trained, tuned and saved on its own."""
+    from index.dense import DenseIndex
+
+    t0 = time.perf_counter()
+    shards, at, held = [], 0, 1000
+    gen = synthetic_vectors(n + held, block=per_shard)
+    queries = None
+    while at < n:
+        block = next(gen)
+        if at + len(block) > n:              # the last block also holds the held-out queries
+            queries, block = block[n - at:], block[:n - at]
+        dense = DenseIndex(DIM, "ivf")
+        dense.add(block)
+        dense.tune()
+        dense.save(folder / f"shard-{len(shards):03d}.faiss")
+        shards.append({"passages": len(block), "nlist": dense.nlist, "nprobe": dense.nprobe,
+                       "tuned_recall_at_10": round(dense.recall, 3)})
+        at += len(block)
+        del dense, block
+    if queries is None:
+        queries = next(gen)[:held]
+    np.save(folder / "queries.npy", queries[:held])
+    (folder / "shards.json").write_text(json.dumps(shards))
+    disk = sum(f.stat().st_size for f in folder.glob("shard-*.faiss"))
+    return {"what": "dense sharded ivf build", "passages": n, "shards": len(shards), "per_shard": per_shard,
+            "build_s": round(time.perf_counter() - t0, 1), "disk_mb": round(disk / 2**20, 1),
+            "nprobe": sorted({s["nprobe"] for s in shards}), "nlist": sorted({s["nlist"] for s in shards}),
+            "min_tuned_recall_at_10": min(s["tuned_recall_at_10"] for s in shards)}
+
+
+def probe_sharded_dense(n: int, folder: Path, per_shard: int) -> dict:
+    """In a fresh process: every shard memory-mapped, searched together (``index.shards``), recall
+    against exact search over all ``n`` vectors (regenerated block by block) on 100 held-out queries."""
+    from index.dense import DenseIndex, _exact_topk
+    from index.shards import dense_search
+
+    entries = json.loads((folder / "shards.json").read_text())
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    shards = [_DenseShard(DenseIndex.load(folder / f"shard-{i:03d}.faiss", DIM, expected_kind="ivf",
+                                          nprobe=e["nprobe"], recall=e["tuned_recall_at_10"]), e["passages"])
+              for i, e in enumerate(entries)]
+    load_s = time.perf_counter() - t0
+    rss = _rss_mb() - before
+    queries = np.load(folder / "queries.npy")
+    times = []
+    for q in queries[:300]:
+        t = time.perf_counter()
+        dense_search(shards, q, 10)
+        times.append((time.perf_counter() - t) * 1000)
+    sample = queries[:100]
+    best = np.full((len(sample), 10), -np.inf, np.float32)
+    best_rows = np.zeros((len(sample), 10), np.int64)
+    at = 0
+    for block in synthetic_vectors(n + len(queries), block=per_shard):
+        block = block[:max(0, n - at)]
+        if not len(block):
+            break
+        top = _exact_topk(block, sample, 10)
+        s_ = np.take_along_axis(sample @ block.T, top, 1)
+        cs, ci = np.concatenate([best, s_], 1), np.concatenate([best_rows, top + at], 1)
+        order = np.argsort(-cs, axis=1)[:, :10]
+        best, best_rows = np.take_along_axis(cs, order, 1), np.take_along_axis(ci, order, 1)
+        at += len(block)
+    found = [dense_search(shards, q, 10)[1] for q in sample]
+    recall = float(np.mean([len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(best_rows, found)]))
+    return {"what": "dense sharded ivf load+search", "passages": n, "shards": len(shards), "load_s": round(load_s, 2),
+            "rss_after_load_mb": round(rss, 1), "search_p50_ms": round(float(np.percentile(times, 50)), 1),
+            "search_p95_ms": round(float(np.percentile(times, 95)), 1), "recall_at_10_vs_exact": round(recall, 3),
+            "rss_after_searches_mb": round(_rss_mb() - before, 1)}
+
+
 def build_sparse(n: int, folder: Path, seed: int = 0) -> dict:
     """BM25 over Zipfian pseudo-words, built with bm25s from token ids (our tokeniser is not the
     subject here), saved the way ``SparseIndex.save`` saves."""
@@ -163,6 +246,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--flat", action="store_true", help="also build and time exact (flat) search")
     ap.add_argument("--no-bm25", action="store_true")
+    ap.add_argument("--sharded", type=int, default=0, metavar="PER_SHARD",
+                    help="the dense side as IVF shards of this many vectors (instead of one index)")
     ap.add_argument("--dir", help="where to write the indexes (default: a temporary folder)")
     ap.add_argument("--out", help="write the results as JSON here")
     ap.add_argument("--probe", nargs="+", help=argparse.SUPPRESS)
@@ -171,6 +256,8 @@ def main() -> None:
         name, n, folder, *rest = args.probe
         if name == "dense":
             print(json.dumps(probe_dense(int(n), Path(folder), rest[0], int(rest[1]), None)))
+        elif name == "sharded":
+            print(json.dumps(probe_sharded_dense(int(n), Path(folder), int(rest[0]))))
         else:
             print(json.dumps(probe_sparse(int(n), Path(folder))))
         return
@@ -178,6 +265,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
         kinds = ["ivf"] + (["flat"] if args.flat else [])
+        if args.sharded:
+            kinds = []
+            r = build_sharded_dense(args.n, folder, args.sharded)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+            r = _in_fresh_process("sharded", str(args.n), str(folder), str(args.sharded))
+            print(json.dumps(r), flush=True)
+            results.append(r)
         for kind in kinds:
             r = build_dense(args.n, folder, kind)
             print(json.dumps(r), flush=True)

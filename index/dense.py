@@ -195,7 +195,10 @@ class DenseIndex:
         return scores[0][found], ids[0][found].astype(np.int64)
 
     def save(self, path: Path) -> None:
-        _faiss().write_index(self._index, str(path))
+        # A memory-mapped IVF would be written as a reference to its mapped file, not as its cells and
+        # vectors: write an in-memory copy (same cells) instead.
+        index = _ivf_like(self._index, self.vectors(), self.dim) if self._mmapped else self._index
+        _faiss().write_index(index, str(path))
 
     @classmethod
     def load(cls, path: Path, dim: int, *, expected_kind: str | None = None, nprobe: int = 0,

@@ -175,18 +175,7 @@ class Index:
         if not new:
             return AddReport(unchanged=tuple(unchanged))
         # A replaced document goes back into its own shard; a new one fills the last shard, then new ones.
-        plan: dict[str, list[EmbeddedDocument]] = {}
-        fill = {s.name: s.size for s in self._shards}
-        last = self._shards[-1].name if self._shards else None
-        for item in new:
-            target = self._shard_of.get(item.source) or None    # "": a document with no passages
-            if target is None:
-                if last is None or (fill[last] and fill[last] + len(item.passages) > self.config.shard_passages):
-                    last = shards.shard_name(max([int(n[1:]) for n in fill] + [-1]) + 1)
-                    fill[last] = 0
-                target = last
-            fill[target] += len(item.passages)
-            plan.setdefault(target, []).append(item)
+        plan = shards.plan(new, self.config.shard_passages, {s.name: s.size for s in self._shards}, self._shard_of)
         by_name = {s.name: s for s in self._shards}
         changed: dict[str, Shard] = {}
         for name, items in plan.items():      # the work; the index itself changes only after it all succeeded
@@ -205,6 +194,15 @@ class Index:
         self._put_shards(changed)
         return AddReport(added=tuple(added), replaced=tuple(replaced), unchanged=tuple(unchanged),
                          passages_added=sum(len(item.passages) for item in new))
+
+    @classmethod
+    def _of_shards(cls, embedder: Embedder, config: IndexConfig, built: Sequence[Shard],
+                   sources: Sequence[SourceInfo]) -> "Index":
+        """An index of shards built elsewhere (a distributed build), for ``sources``."""
+        obj = cls(embedder, config)
+        obj._sources = {s.source: s for s in sources}
+        obj._put_shards({s.name: s for s in built})
+        return obj
 
     def _put_shards(self, changed: dict[str, Shard]) -> None:
         """Swap in changed shards (an empty one is dropped) and re-derive the rows."""
@@ -249,18 +247,8 @@ class Index:
         self._put_shards(changed)
         return before - len(self._passages)
 
-    def _tuning_queries(self, passages: Sequence[Passage], n: int = 500, words: int = 10,
-                        seed: int = 0) -> np.ndarray:
-        """Question-like vectors for choosing an IVF's ``nprobe``: ``words``-word pieces of ``n``
-        sampled ``passages`` (a shard's), embedded as queries (with the query prompt), as questions are."""
-        rng = np.random.default_rng(seed)
-        rows = rng.choice(len(passages), size=min(n, len(passages)), replace=False)
-        pieces = []
-        for row in rows:
-            toks = passages[int(row)].text.split()
-            at = int(rng.integers(0, max(1, len(toks) - words + 1)))
-            pieces.append(" ".join(toks[at:at + words]) or passages[int(row)].text)
-        return self.embedder.embed_queries(pieces)
+    def _tuning_queries(self, passages: Sequence[Passage]) -> np.ndarray:
+        return shards.tuning_queries(self.embedder, passages)
 
     def _vectors(self) -> np.ndarray:
         """Every passage's vector, in row order (for checks and rebuilds)."""

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import mmap
+from array import array
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
 from sources.types import Passage
-
-_BLOCK = 1 << 26
 
 
 class PassageStore:
@@ -46,39 +45,39 @@ class PassageStore:
         """The passages of ``path`` (one JSON object a line), each parsed by ``check`` (which
         raises ``ValueError`` on a bad one) once, then read on demand."""
         obj = cls()
-        with open(path, "rb") as fh:
-            size = fh.seek(0, 2)
-            if size == 0:
-                obj._columns(())
-                return obj
-            obj._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        found = []
-        for at in range(0, size, _BLOCK):                # newlines a block at a time: bounded memory
-            block = np.frombuffer(obj._mm[at:at + _BLOCK], dtype=np.uint8)
-            found.append(np.flatnonzero(block == 10) + at + 1)
-        ends = np.concatenate(found)
-        if not len(ends) or ends[-1] != size:
-            ends = np.append(ends, size)
-        starts = np.concatenate([[0], ends[:-1]])
-        keep = ends - starts > 1                       # blank lines are not passages
-        obj._offsets = np.stack([starts[keep], ends[keep]], axis=1).astype(np.int64)
-        obj._columns(check(json.loads(obj._mm[a:b])) for a, b in obj._offsets)
+        spans = array("q")        # compact: no Python object per passage survives the load
+
+        def parsed():
+            # Read with plain file reads, not through the map: the pages stay page cache, not this process's.
+            at = 0
+            with open(path, "rb") as fh:
+                for line in fh:
+                    if line.strip():                 # blank lines are not passages
+                        spans.extend((at, at + len(line)))
+                        yield check(json.loads(line))
+                    at += len(line)
+
+        obj._columns(parsed())
+        obj._offsets = np.frombuffer(spans, dtype=np.int64).reshape(-1, 2).copy()
+        if spans:
+            with open(path, "rb") as fh:
+                obj._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         return obj
 
     def _columns(self, passages) -> None:
         names: dict[str, int] = {}
         langs: dict[str, int] = {}
-        src, lang, start, end = [], [], [], []
+        src, lang, start, end = array("i"), array("h"), array("q"), array("q")
         for p in passages:
             src.append(names.setdefault(p.source, len(names)))
             lang.append(langs.setdefault(p.lang, len(langs)))
             start.append(p.start)
             end.append(p.end)
         self.names, self.langs = tuple(names), tuple(langs)
-        self.source_ix = np.asarray(src, dtype=np.int32)
-        self.lang_ix = np.asarray(lang, dtype=np.int16)
-        self.start = np.asarray(start, dtype=np.int64)
-        self.end = np.asarray(end, dtype=np.int64)
+        self.source_ix = np.frombuffer(src, dtype=np.int32).copy()
+        self.lang_ix = np.frombuffer(lang, dtype=np.int16).copy()
+        self.start = np.frombuffer(start, dtype=np.int64).copy()
+        self.end = np.frombuffer(end, dtype=np.int64).copy()
 
     def __len__(self) -> int:
         return len(self.source_ix)

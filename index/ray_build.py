@@ -2,9 +2,12 @@
 
 A Ray Data pipeline: the list of files → load and normalise each file (Ray tasks: ``map``) →
 chunk and embed (``map_batches`` over an actor pool: each actor loads the embedder once, and
-chunks with the embedder's own tokenizer) → rows of passages and vectors streamed back to the
-driver, which assembles them in the order a local build uses, so the index is the same one
-(same passages, same ids, same search results) and loads with the ordinary ``Index.load``.
+chunks with the embedder's own tokenizer) → rows of passages and vectors back to the driver, which
+puts the documents in the order a local build uses and cuts them into shards the way a local build
+does → each shard built by a Ray task (FAISS index, IVF training and ``nprobe`` tuning, BM25),
+which writes the shard's files and sends them back; the driver opens them as the index's shards.
+The index is the same one (same passages, same ids, same search results) and saves and loads as
+any other.
 
 Without ``address`` a local Ray is started for the build (no dashboard, no usage statistics) and
 stopped after; with one (``auto`` or ``ray://host:10001``) the build joins that cluster. A file
@@ -18,6 +21,8 @@ import json
 import logging
 import math
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +30,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from index import integrity, shards
 from index.embed import Embedder
-from index.hybrid import Index, IndexConfig
-from index.types import AddReport, EmbeddedDocument
+from index.hybrid import Index, IndexConfig, _load_shard, _once_each
+from index.shards import Shard
+from index.types import AddReport, EmbeddedDocument, SourceInfo
 from sources.chunking import ChunkConfig, chunk
 from sources.errors import BayyinaError, MissingDependencyError
 from sources.loaders import Skipped, iter_files, load
@@ -137,10 +144,24 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
         # Offline and quiet: no usage statistics, no dashboard (set before Ray starts, for this build).
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        # "local": a new Ray for this build, never a stale one recorded in /tmp/ray by a crashed run
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
         started = True
     try:
         rows = _run(ray, files, factory, config.chunk, workers, batch_size)
+        items: list[EmbeddedDocument] = []
+        for row in sorted(rows, key=lambda r: r["order"]):
+            if row["error"]:
+                skipped.append(Skipped(row["path"], row["error"]))
+                continue
+            passages = tuple(Passage.from_dict(d) for d in json.loads(row["passages"]))
+            vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(passages), embedder.dim)
+            items.append(EmbeddedDocument(row["source"], row["kind"], row["hash"], passages, vectors))
+        items = _once_each(items)
+        built = _build_shards(ray, shards.plan(items, config.shard_passages, {}, {}), factory, embedder.dim,
+                              config.dense_kind)
+    except BayyinaError:
+        raise
     except Exception as exc:
         raise BayyinaError(f"The Ray build failed ({type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}); "
                            "nothing was saved: fix the cause (a worker that ran out of memory or was stopped) and "
@@ -148,20 +169,54 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
     finally:
         if started:
             ray.shutdown()
-    items: list[EmbeddedDocument] = []
-    for row in sorted(rows, key=lambda r: r["order"]):
-        if row["error"]:
-            skipped.append(Skipped(row["path"], row["error"]))
-            continue
-        passages = tuple(Passage.from_dict(d) for d in json.loads(row["passages"]))
-        vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(passages), embedder.dim)
-        items.append(EmbeddedDocument(row["source"], row["kind"], row["hash"], passages, vectors))
-    index = Index(embedder, config)
-    report = index.add_embedded(items)
+    index = Index._of_shards(embedder, config, built, [SourceInfo(i.source, i.kind, i.content_hash, len(i.passages))
+                                                       for i in items])
     seconds = time.perf_counter() - t0
-    return index, AddReport(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
-                            skipped=tuple(skipped), passages_added=report.passages_added), \
-        RayBuildStats(report.passages_added, seconds, workers)
+    return index, AddReport(added=tuple(i.source for i in items), skipped=tuple(skipped),
+                            passages_added=len(index)), RayBuildStats(len(index), seconds, workers)
+
+
+def _build_shards(ray, planned: dict[str, list[EmbeddedDocument]], factory, dim: int, kind) -> list[Shard]:
+    """Build every planned shard in a Ray task; open what they wrote (memory-mapped) as shards."""
+    planned = {name: items for name, items in planned.items() if any(i.passages for i in items)}
+    task = ray.remote(num_cpus=0.5, max_retries=0)(_build_shard)
+    refs = [task.remote(name, json.dumps([p.to_dict() for i in items for p in i.passages], ensure_ascii=False),
+                        np.concatenate([i.vectors for i in items]) if items else np.zeros((0, dim), np.float32),
+                        factory, dim, kind)
+            for name, items in planned.items()]
+    staging = Path(tempfile.mkdtemp(prefix="bayyina-ray-shards-"))
+    try:
+        built = []
+        for name, (entry, files) in zip(planned, ray.get(refs)):
+            folder = staging / shards.FOLDER / name
+            for rel, data in files.items():
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_bytes(data)
+            checksums = {f"{shards.FOLDER}/{name}/{k}": v for k, v in integrity.file_checksums(folder).items()}
+            built.append(_load_shard(staging, entry, dim, checksums))
+        return built
+    finally:
+        # The shards are open (memory-mapped files stay readable once unlinked); a save writes them anew.
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build_shard(name: str, passages_json: str, vectors: np.ndarray, factory, dim: int, kind) -> tuple[dict, dict]:
+    """Ray task: one shard — FAISS (an IVF trained and tuned with the worker's own embedder) and
+    BM25 — written to a scratch folder; returns its manifest entry and its files' bytes."""
+    passages = [Passage.from_dict(d) for d in json.loads(passages_json)]
+    made: list[Embedder] = []
+
+    def tuning(ps):
+        if not made:
+            made.append(factory())
+        return shards.tuning_queries(made[0], ps)
+
+    shard = Shard.new(name, passages, vectors, dim, kind, tuning)
+    with tempfile.TemporaryDirectory() as tmp:
+        shard.write(Path(tmp) / name)
+        files = {p.relative_to(Path(tmp) / name).as_posix(): p.read_bytes()
+                 for p in sorted((Path(tmp) / name).rglob("*")) if p.is_file()}
+    return shard.entry(), files
 
 
 def _run(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int, batch_size: int) -> list[dict]:

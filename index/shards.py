@@ -136,6 +136,39 @@ def _finish(name: str, passages: PassageStore, dense: DenseIndex, kind: IndexKin
     return Shard(name, passages, dense, SparseIndex.build([p.text for p in passages]))
 
 
+def tuning_queries(embedder, passages: Sequence[Passage], n: int = 500, words: int = 10,
+                   seed: int = 0) -> np.ndarray:
+    """Question-like vectors for choosing an IVF's ``nprobe``: ``words``-word pieces of ``n``
+    sampled ``passages`` (a shard's), embedded as queries (with the query prompt), as questions are."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(passages), size=min(n, len(passages)), replace=False)
+    pieces = []
+    for row in rows:
+        toks = passages[int(row)].text.split()
+        at = int(rng.integers(0, max(1, len(toks) - words + 1)))
+        pieces.append(" ".join(toks[at:at + words]) or passages[int(row)].text)
+    return embedder.embed_queries(pieces)
+
+
+def plan(items: Sequence, cap: int, sizes: dict[str, int], shard_of: dict[str, str]) -> dict[str, list]:
+    """Which shard each new item (anything with ``source`` and ``passages``) goes to: a replaced
+    document back into its own shard (``shard_of``), a new one into the last shard while it stays
+    within ``cap`` passages, else into a new shard. ``sizes``: the existing shards in order."""
+    fill = dict(sizes)
+    last = next(reversed(fill)) if fill else None
+    out: dict[str, list] = {}
+    for item in items:
+        target = shard_of.get(item.source) or None     # "": a document with no passages
+        if target is None:
+            if last is None or (fill[last] and fill[last] + len(item.passages) > cap):
+                last = shard_name(max([int(n[1:]) for n in fill] + [-1]) + 1)
+                fill[last] = 0
+            target = last
+        fill[target] += len(item.passages)
+        out.setdefault(target, []).append(item)
+    return out
+
+
 def shard_name(number: int) -> str:
     return f"s{number:05d}"
 

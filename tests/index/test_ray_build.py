@@ -54,6 +54,20 @@ def test_a_distributed_build_equals_the_local_build(cluster, folder):
         assert [h.passage.id for h in index.search(q, 5)] == [h.passage.id for h in local.search(q, 5)]
 
 
+def test_shards_built_by_ray_tasks_equal_the_local_shards(cluster, folder, tmp_path):
+    config = qa.IndexConfig(shard_passages=3, dense_kind="ivf")      # several shards, each an IVF tuned on a worker
+    local = qa.Index(FakeEmbedder(), config)
+    local.add_paths([folder])
+    index, report, _ = qa.build_index_ray([folder], FakeEmbedder(), config, workers=2, embedder_factory=FakeEmbedder)
+    assert len(index.info().shards) >= 2 and index.info().shards == local.info().shards
+    assert [p.to_dict() for p in index.passages] == [p.to_dict() for p in local.passages]
+    index.save(tmp_path / "idx")                    # the shards' files were opened from a folder now gone
+    again = qa.Index.load(tmp_path / "idx", FakeEmbedder())
+    for q in ("القرار 678", "lighthouse keeper", "collective security"):
+        ids = [h.passage.id for h in local.search(q, 5)]
+        assert [h.passage.id for h in index.search(q, 5)] == ids == [h.passage.id for h in again.search(q, 5)]
+
+
 def test_a_bad_file_is_skipped_with_its_reason_and_the_rest_indexed(cluster, folder, tmp_path):
     (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
     index, report, _ = qa.build_index_ray([folder], FakeEmbedder(), workers=2, embedder_factory=FakeEmbedder)

@@ -164,3 +164,16 @@ def test_bm25_split_anywhere_scores_like_one_collection(texts, data):
             stats = stats + s.stats(tokens)
         got = np.concatenate([s.scores_with(tokens, stats) for s in shards])
         np.testing.assert_allclose(got, whole.scores(query), rtol=1e-5, atol=1e-6)
+
+
+def test_an_ivf_index_loaded_and_saved_elsewhere_stands_alone(tmp_path, fake_embedder, docs):
+    import shutil
+
+    config = IndexConfig(chunk=CHUNK, shard_passages=4, dense_kind="ivf")
+    build(docs, fake_embedder, config).save(tmp_path / "a")
+    loaded = Index.load(tmp_path / "a", fake_embedder)          # its IVF shards are memory-mapped
+    shutil.rmtree(tmp_path / "a")                                # nothing to link: written from the maps
+    loaded.save(tmp_path / "b")
+    copy = Index.load(tmp_path / "b", fake_embedder)
+    for q in QUERIES:
+        assert _hits(copy, q, "hybrid") == _hits(loaded, q, "hybrid")

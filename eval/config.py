@@ -82,7 +82,7 @@ class RunConfig:
 _READER_OPTIONS = {"model": (str,), "base_url": (str,), "threads": (int,), "passages": (int,), "sentences": (int,),
                    "max_tokens": (int,), "timeout": (int, float), "gate": (bool,)}
 _INDEX_KEYS = {"max_tokens", "overlap_tokens", "dense_kind", "rrf_k", "dense_weight", "bm25_weight", "candidates",
-               "lang_quota", "quota_window"}
+               "lang_quota", "quota_window", "shard_passages"}
 
 
 def _get(table: dict, key: str, kind: type, default, where: str):

@@ -82,6 +82,23 @@ def test_build_search_info_add_remove(tmp_path, docs, fake_models, capsys):
     assert {h["lang"] for h in json.loads(out)["hits"]} == {"en"}
 
 
+def test_a_sharded_ivf_build_shows_its_shards(tmp_path, docs, fake_models, capsys):
+    idx = str(tmp_path / "idx")
+    code, _, _ = run(capsys, "index", "build", str(docs), "--index", idx, "--max-tokens", "40", "--overlap", "8",
+                     "--shard-passages", "2", "--dense", "ivf")
+    assert code == 0
+    code, out, _ = run(capsys, "index", "info", "--index", idx, "--json")
+    shards = json.loads(out)["shards"]
+    assert len(shards) >= 2 and all(s["dense"] == "ivf" and s["nprobe"] >= 1 and 0 < s["recall_at_10"] <= 1
+                                    for s in shards)
+    code, out, _ = run(capsys, "index", "info", "--index", idx)
+    assert f"shards ({len(shards)}):" in out and "s00001" in out and "recall@10" in out
+    code, out, _ = run(capsys, "index", "remove", str(docs / "un.ar.txt"), "--index", idx)
+    assert code == 0
+    code, out, _ = run(capsys, "index", "info", "--index", idx, "--json")
+    assert [Path(s["source"]).name for s in json.loads(out)["sources"]] == ["un.en.md"]
+
+
 def test_errors_are_clear_and_exit_nonzero(tmp_path, fake_models, capsys):
     code, _, err = run(capsys, "search", "x", "--index", str(tmp_path / "missing"))
     assert code == 2 and "No index at" in err and "bayyina index build" in err

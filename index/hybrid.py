@@ -265,8 +265,9 @@ class Index:
         order = self._doc_order.get(passage.source)
         if order is None:
             return ()
-        at = next((i for i, r in enumerate(order.tolist()) if self._passages.span(r) == (passage.start, passage.end)
-                   and self._passages[r].id == passage.id), None)
+        starts, ends = self._passages.spans(order)
+        at = next((int(i) for i in np.flatnonzero((starts == passage.start) & (ends == passage.end))
+                   if self._passages[int(order[i])].id == passage.id), None)
         if at is None:
             return ()
         rows = order[max(at - before, 0):at].tolist() + order[at + 1:at + 1 + after].tolist()

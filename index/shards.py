@@ -258,10 +258,13 @@ class Rows:
         store, local = self._locate(int(row))
         return store.lang_of(local)
 
-    def span(self, row: int) -> tuple[int, int]:
-        """(start, end) of a row's passage in its document."""
-        store, local = self._locate(int(row))
-        return int(store.start[local]), int(store.end[local])
+    def spans(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of the passages at ``rows``, all in one shard (one document's rows are)."""
+        if not len(rows):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        store, first = self._locate(int(rows[0]))
+        local = rows - (int(rows[0]) - first)
+        return store.start[local], store.end[local]
 
     def lang_rows(self) -> dict[str, np.ndarray]:
         """Global rows of each language's passages."""

@@ -177,3 +177,13 @@ def test_an_ivf_index_loaded_and_saved_elsewhere_stands_alone(tmp_path, fake_emb
     copy = Index.load(tmp_path / "b", fake_embedder)
     for q in QUERIES:
         assert _hits(copy, q, "hybrid") == _hits(loaded, q, "hybrid")
+
+
+def test_neighbours_and_document_text_are_the_same_sharded(fake_embedder, docs):
+    one, many = build(docs, fake_embedder, ONE), build(docs, fake_embedder, SHARDED)
+    for p in one.passages:
+        assert many.neighbours(p, before=2, after=2) == one.neighbours(p, before=2, after=2)
+    for d in docs:
+        assert many.document_text(d.source) == one.document_text(d.source)
+    hits = many.search("القرار 678", 3)
+    assert many.with_context(hits) == one.with_context(one.search("القرار 678", 3))

@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scale import DIM  # noqa: E402
+from bench.scale import DIM, finish  # noqa: E402
 
 
 def clustered(n: int, seed: int = 0, per_centre: int = 20, block: int = 100_000):
@@ -233,11 +232,7 @@ def main() -> None:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
         results.append(r)
-    results.append({"what": "machine", "cpus": os.cpu_count(),
-                    "peak_rss_builder_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=1))
+    finish(results, args.out)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 on the mixed ar+en corpus. Prints a markdown table (the one in README).
 
     .venv/bin/python bench/retrieval.py [--bench DIR] [--limit N] [--lang-quota Q] [--dense ivf]
+                                        [--shard-passages N]
 """
 
 from __future__ import annotations
@@ -26,16 +27,19 @@ def main() -> int:
     ap.add_argument("--modes", default="dense,bm25,hybrid")
     ap.add_argument("--dense", default="auto", choices=("auto", "flat", "ivf", "hnsw"),
                     help="the dense index (ivf: approximate, to compare with exact)")
+    ap.add_argument("--shard-passages", type=int, default=IndexConfig().shard_passages,
+                    help="passages per shard (small: many shards searched together, to compare with one)")
     args = ap.parse_args()
     if not (args.bench / "xquad.ar.json").exists():
         print(f"XQuAD not found in {args.bench}; pass --bench DIR", file=sys.stderr)
         return 2
     data = {lang: load_squad(args.bench / f"xquad.{lang}.json") for lang in ("ar", "en")}
     embedder = load_embedder()
-    config = IndexConfig(lang_quota=args.lang_quota, dense_kind=args.dense)
+    config = IndexConfig(lang_quota=args.lang_quota, dense_kind=args.dense, shard_passages=args.shard_passages)
     directions = [("ar→ar", "ar", ["ar"]), ("en→en", "en", ["en"]), ("ar→en", "ar", ["en"]),
                   ("en→ar", "en", ["ar"]), ("ar→ar+en", "ar", ["ar", "en"]), ("en→ar+en", "en", ["ar", "en"])]
-    print(f"embedder: {embedder.name}; lang_quota={args.lang_quota}; dense={args.dense}\n")
+    print(f"embedder: {embedder.name}; lang_quota={args.lang_quota}; dense={args.dense}; "
+          f"shard_passages={args.shard_passages}\n")
     print("| direction | mode | R@1 | R@5 | R@10 | MRR@10 | other-lang@5 | n | ms/query |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, qlang, corpus in directions:

@@ -287,11 +287,17 @@ def main() -> None:
             r = _in_fresh_process("sparse", str(args.n), str(folder))
             print(json.dumps(r), flush=True)
             results.append(r)
+    finish(results, args.out)
+
+
+def finish(results: list[dict], out: str | None) -> None:
+    """Add the machine and this process's peak memory to ``results``; write them to ``out``."""
     results.append({"what": "machine", "cpus": os.cpu_count(),
                     "peak_rss_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=1))
+    print(json.dumps(results[-1]), flush=True)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -52,12 +52,18 @@ def test_restricted_search_and_removal_keep_cells_and_order():
     assert kept.search(x[1500], 1)[1][0] == 500
 
 
-def test_saved_ivf_loads_memory_mapped_and_can_still_change(tmp_path):
+def _saved_ivf(path):
+    """A tuned IVF over 3,000 clustered vectors, saved at ``path``: (the index, its vectors)."""
     x = _clustered(3000)
     ivf = DenseIndex(32, "ivf")
     ivf.add(x)
     ivf.tune()
-    ivf.save(tmp_path / "dense.faiss")
+    ivf.save(path)
+    return ivf, x
+
+
+def test_saved_ivf_loads_memory_mapped_and_can_still_change(tmp_path):
+    ivf, x = _saved_ivf(tmp_path / "dense.faiss")
     loaded = DenseIndex.load(tmp_path / "dense.faiss", 32, expected_kind="ivf", nprobe=ivf.nprobe, recall=ivf.recall)
     assert loaded._mmapped and loaded.nprobe == ivf.nprobe
     for q in x[:20]:
@@ -153,11 +159,7 @@ def test_an_empty_ivf_saves_loads_and_then_grows(tmp_path):
 
 
 def test_a_memory_mapped_ivf_saved_elsewhere_is_a_whole_index(tmp_path):
-    x = _clustered(3000)
-    ivf = DenseIndex(32, "ivf")
-    ivf.add(x)
-    ivf.tune()
-    ivf.save(tmp_path / "a.faiss")
+    ivf, x = _saved_ivf(tmp_path / "a.faiss")
     mapped = DenseIndex.load(tmp_path / "a.faiss", 32, expected_kind="ivf", nprobe=ivf.nprobe)
     mapped.save(tmp_path / "b.faiss")      # its file is the map's: the copy must not point back at it
     (tmp_path / "a.faiss").unlink()

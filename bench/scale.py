@@ -107,13 +107,13 @@ class _DenseShard:          # what ``index.shards.dense_search`` needs of a shar
     size: int
 
 
-def build_sharded_dense(n: int, folder: Path, per_shard: int) -> dict:
+def build_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 20) -> dict:
     """``n`` vectors in IVF shards of ``per_shard``, each trained, tuned and saved on its own."""
     from index.dense import DenseIndex
 
     t0 = time.perf_counter()
     shards, at, held = [], 0, 1000
-    gen = synthetic_vectors(n + held, block=per_shard)
+    gen = synthetic_vectors(n + held, per_centre=per_centre, block=per_shard)
     queries = None
     while at < n:
         block = next(gen)
@@ -133,12 +133,13 @@ def build_sharded_dense(n: int, folder: Path, per_shard: int) -> dict:
     (folder / "shards.json").write_text(json.dumps(shards))
     disk = sum(f.stat().st_size for f in folder.glob("shard-*.faiss"))
     return {"what": "dense sharded ivf build", "passages": n, "shards": len(shards), "per_shard": per_shard,
+            "vectors_per_centre": per_centre,
             "build_s": round(time.perf_counter() - t0, 1), "disk_mb": round(disk / 2**20, 1),
             "nprobe": sorted({s["nprobe"] for s in shards}), "nlist": sorted({s["nlist"] for s in shards}),
             "min_tuned_recall_at_10": min(s["tuned_recall_at_10"] for s in shards)}
 
 
-def probe_sharded_dense(n: int, folder: Path, per_shard: int) -> dict:
+def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 20) -> dict:
     """In a fresh process: every shard memory-mapped, searched together (``index.shards``), recall
     against exact search over all ``n`` vectors (regenerated block by block) on 100 held-out queries."""
     from index.dense import DenseIndex, _exact_topk
@@ -162,7 +163,7 @@ def probe_sharded_dense(n: int, folder: Path, per_shard: int) -> dict:
     best = np.full((len(sample), 10), -np.inf, np.float32)
     best_rows = np.zeros((len(sample), 10), np.int64)
     at = 0
-    for block in synthetic_vectors(n + len(queries), block=per_shard):
+    for block in synthetic_vectors(n + len(queries), per_centre=per_centre, block=per_shard):
         block = block[:max(0, n - at)]
         if not len(block):
             break
@@ -248,6 +249,8 @@ def main() -> None:
     ap.add_argument("--no-bm25", action="store_true")
     ap.add_argument("--sharded", type=int, default=0, metavar="PER_SHARD",
                     help="the dense side as IVF shards of this many vectors (instead of one index)")
+    ap.add_argument("--per-centre", type=int, default=20,
+                    help="with --sharded: vectors per random centre (20: many small topics, the hard case)")
     ap.add_argument("--dir", help="where to write the indexes (default: a temporary folder)")
     ap.add_argument("--out", help="write the results as JSON here")
     ap.add_argument("--probe", nargs="+", help=argparse.SUPPRESS)
@@ -257,7 +260,7 @@ def main() -> None:
         if name == "dense":
             print(json.dumps(probe_dense(int(n), Path(folder), rest[0], int(rest[1]), None)))
         elif name == "sharded":
-            print(json.dumps(probe_sharded_dense(int(n), Path(folder), int(rest[0]))))
+            print(json.dumps(probe_sharded_dense(int(n), Path(folder), int(rest[0]), int(rest[1]))))
         else:
             print(json.dumps(probe_sparse(int(n), Path(folder))))
         return
@@ -267,10 +270,10 @@ def main() -> None:
         kinds = ["ivf"] + (["flat"] if args.flat else [])
         if args.sharded:
             kinds = []
-            r = build_sharded_dense(args.n, folder, args.sharded)
+            r = build_sharded_dense(args.n, folder, args.sharded, args.per_centre)
             print(json.dumps(r), flush=True)
             results.append(r)
-            r = _in_fresh_process("sharded", str(args.n), str(folder), str(args.sharded))
+            r = _in_fresh_process("sharded", str(args.n), str(folder), str(args.sharded), str(args.per_centre))
             print(json.dumps(r), flush=True)
             results.append(r)
         for kind in kinds:

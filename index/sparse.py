@@ -85,6 +85,7 @@ class SparseIndex:
         self._bm25 = None
         self.size = 0
         self._lengths = np.zeros(0, np.int32)
+        self.tokens = 0            # the sum of ``_lengths``, counted once (it is asked for every query)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> "SparseIndex":
@@ -93,15 +94,12 @@ class SparseIndex:
         # An empty passage (all stop words) still needs a token list; bm25s adds "" for it.
         corpus = [bm25_tokens(t) for t in texts]
         obj._lengths = np.fromiter((len(c) for c in corpus), dtype=np.int32, count=len(corpus))
-        if obj._lengths.any():     # bm25s cannot index passages without a single token: nothing to match
+        obj.tokens = int(obj._lengths.sum(dtype=np.int64))
+        if obj.tokens:     # bm25s cannot index passages without a single token: nothing to match
             bm25s = _bm25s()
             obj._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
             obj._bm25.index(corpus, show_progress=False)
         return obj
-
-    @property
-    def tokens(self) -> int:
-        return int(self._lengths.sum(dtype=np.int64))
 
     def stats(self, query_tokens: Sequence[str]) -> Stats:
         """This shard's share of the statistics ``query_tokens`` are scored with."""
@@ -132,18 +130,15 @@ class SparseIndex:
                     else np.zeros(self.size, np.float32))
         data, indices, indptr = (self._bm25.scores[k] for k in ("data", "indices", "indptr"))
         out = np.zeros(self.size, np.float64)
-        k_own = k_all = None
         for token, df_own, df_all in zip(query_tokens, own.df, stats.df):
             if not df_own:
                 continue
             col = self._bm25.vocab_dict[token]
             rows = np.asarray(indices[indptr[col]:indptr[col + 1]], dtype=np.int64)
             x = np.asarray(data[indptr[col]:indptr[col + 1]], dtype=np.float64) / idf(df_own, own.passages)
-            if k_own is None:
-                k_own = _norm(np.asarray(self._lengths, dtype=np.float64), own.avg_len)
-                k_all = _norm(np.asarray(self._lengths, dtype=np.float64), stats.avg_len)
-            tf = np.rint(x * k_own[rows] / np.maximum(1 - x, 1e-12))
-            out[rows] += idf(df_all, stats.passages) * tf / (tf + k_all[rows])
+            lengths = np.asarray(self._lengths[rows], dtype=np.float64)    # only the rows holding the word
+            tf = np.rint(x * _norm(lengths, own.avg_len) / np.maximum(1 - x, 1e-12))
+            out[rows] += idf(df_all, stats.passages) * tf / (tf + _norm(lengths, stats.avg_len))
         return out.astype(np.float32)
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +171,8 @@ class SparseIndex:
         if lengths.shape != (size,) or lengths.dtype != np.int32:
             raise ValueError(f"{_LENGTHS} holds {lengths.shape} {lengths.dtype}, not {size} passage lengths")
         obj._lengths = lengths
-        if lengths.any():
+        obj.tokens = int(lengths.sum(dtype=np.int64))
+        if obj.tokens:
             # Memory-mapped: the score matrix stays on disk until a query touches it.
             obj._bm25 = _bm25s().BM25.load(str(folder), allow_pickle=False, show_progress=False, mmap=True)
             if int(obj._bm25.scores["num_docs"]) != size:

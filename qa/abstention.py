@@ -29,9 +29,13 @@ from qa.errors import BayyinaError
 from qa.readers.spans import key_terms, term_keys
 from sources.text import soft_overlap, tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: the trained reader's margin; weights constrained to the signs below
 FEATURES = ("dense", "dense_gap", "coverage", "sentence_coverage", "key_missing", "bm25", "agree", "top_dense",
-            "type_missing")
+            "type_missing", "margin")
+# The direction each signal may move the probability of answering: more evidence never lowers it,
+# missing key terms or a missing date/number never raise it. ``fit_logistic`` enforces these signs.
+SIGNS = {"dense": 1, "dense_gap": 1, "coverage": 1, "sentence_coverage": 1, "key_missing": -1, "bm25": 1,
+         "agree": 1, "top_dense": 1, "type_missing": -1, "margin": 1}
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Signals:
     agree: float = 0.0          # 1 when dense and BM25 rank the same passage first
     top_dense: float = 0.0      # the best passage-level cosine among the retrieved passages
     type_missing: float = 0.0   # 1 when a date/number question finds no date/number in the evidence
+    margin: float = 0.0         # the trained reader's span score over its no-answer score
     cross: bool = False         # question and evidence in different languages
 
     def vector(self) -> list[float]:
@@ -57,7 +62,7 @@ class Signals:
 
 
 def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_passage: str, *, dense: float,
-            dense_mean: float, typed: bool, typed_found: bool, cross: bool, evidence_sentence: str = "") -> Signals:
+            dense_mean: float, typed: bool, typed_found: bool, cross: bool, evidence_sentence: str = "", margin: float = 0.0) -> Signals:
     """Compute the ``Signals`` of an answer drawn from ``evidence_sentence`` in ``evidence_passage``
     among ``hits``."""
     q = set(tokenize(search_query or question, stem=True, stopwords=True))
@@ -82,7 +87,7 @@ def signals(question: str, search_query: str, hits: Sequence[Hit], evidence_pass
     top_dense = max((h.dense_score for h in with_dense), default=0.0)
     return Signals(dense=dense, dense_gap=dense - dense_mean, coverage=coverage, sentence_coverage=sentence_coverage,
                    key_missing=missing, bm25=bm25, agree=agree, top_dense=top_dense,
-                   type_missing=float(typed and not typed_found), cross=cross)
+                   type_missing=float(typed and not typed_found), margin=margin, cross=cross)
 
 
 @dataclass(frozen=True)
@@ -175,27 +180,43 @@ class AbstentionModel:
                    float(d.get("strong", 0.8)))
 
 
-def fit_logistic(x: Sequence[Sequence[float]], y: Sequence[int], *, l2: float = 1.0, iterations: int = 50
-                 ) -> Logistic:
+def fit_logistic(x: Sequence[Sequence[float]], y: Sequence[int], *, l2: float = 1.0, iterations: int = 50,
+                 signs: Sequence[int] | None = None) -> Logistic:
     """Fit a ridge-regularised logistic regression by Newton's method (IRLS) on standardised
-    features; the threshold is left at 0.5 (``bench/fit_abstention.py`` calibrates it)."""
+    features; the threshold is left at 0.5 (``bench/fit_abstention.py`` calibrates it).
+    ``signs`` (+1, -1 or 0 per feature; default ``SIGNS`` when the features are ``FEATURES``)
+    constrains each weight's sign: a weight that comes out of the wrong sign is fixed at 0 and the
+    rest refitted (an active set), so the fitted probability is monotone in every signed feature."""
     import numpy as np
 
     X = np.asarray(x, dtype=np.float64)
     Y = np.asarray(y, dtype=np.float64)
+    if signs is None and X.shape[1] == len(FEATURES):
+        signs = [SIGNS[f] for f in FEATURES]
+    sign = np.zeros(X.shape[1]) if signs is None else np.asarray(signs, dtype=np.float64)
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     Z = np.hstack([np.ones((len(X), 1)), (X - mean) / scale])
+    free = np.ones(Z.shape[1], dtype=bool)
     w = np.zeros(Z.shape[1])
-    reg = np.full(Z.shape[1], l2)
-    reg[0] = 0.0
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-np.clip(Z @ w, -40, 40)))
-        grad = Z.T @ (p - Y) + reg * w
-        hess = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(reg) + 1e-9 * np.eye(Z.shape[1])
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
+    for _ in range(Z.shape[1] + 1):
+        w = np.zeros(Z.shape[1])
+        Zf = Z[:, free]
+        wf = np.zeros(Zf.shape[1])
+        reg = np.full(Zf.shape[1], l2)
+        reg[0] = 0.0
+        for _ in range(iterations):
+            p = 1.0 / (1.0 + np.exp(-np.clip(Zf @ wf, -40, 40)))
+            grad = Zf.T @ (p - Y) + reg * wf
+            hess = (Zf * (p * (1 - p))[:, None]).T @ Zf + np.diag(reg) + 1e-9 * np.eye(Zf.shape[1])
+            step = np.linalg.solve(hess, grad)
+            wf -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        w[free] = wf
+        wrong = np.flatnonzero(sign * w[1:] < -1e-12) + 1
+        if wrong.size == 0:
             break
+        free[wrong] = False
     return Logistic(tuple(w[1:].tolist()), float(w[0]), tuple(mean.tolist()), tuple(scale.tolist()), 0.5)

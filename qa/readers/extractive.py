@@ -25,6 +25,8 @@ from index.embed import Embedder
 from index.types import Hit
 from qa.abstention import AbstentionModel, Signals, signals
 from qa.readers.base import Evidence, Reading, ReadingChunk
+from qa.readers.span_model import SpanModelLike, model_question
+from qa.render import render_short
 from qa.readers.spans import (clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
                               short_span, span_near_question, typed_spans, windows)
 from sources.chunking import sentences
@@ -107,8 +109,21 @@ class ExtractiveReader:
 
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
                  abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
-                 min_words: int = 3, max_quote_words: int = 40) -> None:
+                 min_words: int = 3, max_quote_words: int = 40, span_model: SpanModelLike | None | str = "trained",
+                 name: str | None = None) -> None:
+        """``span_model``: the trained span reader (``"trained"``, the default: the shipped one,
+        sharing the embedder's embeddings), any object with its ``spans`` method, or ``None`` for the
+        earlier heuristics alone (sentence scoring and typed spans; the ``heuristic`` reader)."""
         self.embedder = embedder
+        if span_model == "trained":
+            from qa.readers.span_model import SpanModel
+
+            span_model = SpanModel(embedder)
+        self.span_model = span_model
+        if name:
+            self.name = name
+        elif span_model is None:
+            self.name = "heuristic"
         self.weights = weights
         self.abstention = (abstention or AbstentionModel.load()) if abstain else None
         self.max_passages = max_passages
@@ -189,6 +204,64 @@ class ExtractiveReader:
 
     def choose(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
         """Find the answer's words (no decision yet): ``None`` when there is nothing to quote."""
+        if self.span_model is not None:
+            return self.choose_span(question, hits, search_query=search_query)
+        return self.choose_heuristic(question, hits, search_query=search_query)
+
+    def choose_span(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
+        """The trained model reads every shown passage in one batch; the span it prefers most
+        over "no answer" is the short answer, the sentence around it the quote."""
+        shown = list(hits[: self.max_passages])
+        if not shown:
+            return None
+        asked = model_question(question, search_query)
+        spans = self.span_model.spans(asked, [h.passage.text for h in shown])
+        if not spans:
+            return None
+        best = max(spans, key=lambda sp: sp.margin)
+        hit = shown[best.passage]
+        p = hit.passage
+        # The sentence (or sentences) holding the span, markdown trimmed.
+        sents = sentences(p.text) or [(0, len(p.text))]
+        ss = next((a for a, b in sents if a <= best.start < b), best.start)
+        se = next((b for a, b in sents if a < best.end <= b), best.end)
+        ss, se = min(ss, best.start), max(se, best.end)
+        cs, ce = clean_span(p.text, ss, se)
+        if cs > best.start or ce < best.end:
+            cs, ce = min(cs, best.start), max(ce, best.end)
+        sentence = p.text[cs:ce]
+        a0, a1 = best.start - cs, best.end - cs
+        qs, qe = 0, len(sentence)
+        if len(sentence.split()) > self.max_quote_words:
+            qvec = self.embedder.embed_queries([search_query or question])[0]
+            qs, qe = self.quote_window(sentence, search_query or question, (a0, a1), qvec)
+            qs, qe = min(qs, a0), max(qe, a1)
+        quote = display_text(sentence[qs:qe])
+        if qs > 0:
+            quote = "… " + quote
+        if qe < len(sentence):
+            quote = quote + " …"
+        short = display_text(best.text)
+        number = list_number(p.text, cs)
+        cand = _Candidate(best.passage + 1, p.start + cs, p.start + ce, sentence, p.source, hit.rank, number)
+        source_lang = detect_language(sentence)
+        query_lang = detect_language(search_query or question)
+        qtype = question_type(question)
+        # Similarity of the evidence sentence to the question, and how it stands among the others.
+        others = [h.passage.text for h in shown]
+        qv = self.embedder.embed_queries([search_query or question])[0]
+        sims = self._embed([sentence] + others) @ qv
+        dense = float(sims[0])
+        sig = signals(question, search_query or question, hits, p.text, dense=dense,
+                      dense_mean=float(sims[1:].mean()), typed=qtype in ("date", "number"),
+                      typed_found=bool(typed_spans(best.text, qtype)) if qtype in ("date", "number") else False,
+                      cross=source_lang in ("ar", "en") and query_lang in ("ar", "en") and source_lang != query_lang,
+                      evidence_sentence=sentence, margin=best.margin)
+        return Choice((cand,), (p.start + cs + qs, p.start + cs + qe), (p.start + best.start, p.start + best.end),
+                      short, quote, dense, source_lang, sig)
+
+    def choose_heuristic(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
+        """The earlier reader: sentences scored by similarity and cues, typed spans inside."""
         candidates = self.candidates(hits)
         if not candidates:
             return None
@@ -293,10 +366,12 @@ class ExtractiveReader:
         best = choice.chosen[0]
         quotes = [f"«{choice.quote}» [{best.n}]"] + [f"«{display_text(c.text)}» [{c.n}]" for c in choice.chosen[1:]]
         text = " ".join(quotes)
+        # Dates and numbers in the asker's language (29 نوفمبر 1990 → 29 November 1990).
+        short = render_short(choice.short, lang, question=question)
         if choice.short == choice.quote:   # the whole quote is the answer (a list item): say it once
-            text = " ".join([f"{choice.short} [{best.n}]"] + quotes[1:])
-        elif choice.short:
-            text = f"{choice.short} — {text}"
+            text = " ".join([f"{short} [{best.n}]"] + quotes[1:])
+        elif short:
+            text = f"{short} — {text}"
         note = language_note(choice.source_lang, lang)
         if note:
             text += "\n" + note
@@ -305,7 +380,7 @@ class ExtractiveReader:
             Evidence(c.n, c.start, c.end) for c in choice.chosen[1:])
         # One chunk: the quote is only worth showing once it has been scored (and not abstained on).
         yield ReadingChunk(delta=text, reading=Reading(
-            text=text, short=choice.short, confidence=confidence, evidence=evidence, support=support,
+            text=text, short=short, confidence=confidence, evidence=evidence, support=support,
             signals=choice.signals.to_dict()))
 
 

@@ -72,6 +72,11 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
         from qa.readers.extractive import ExtractiveReader
 
         return ExtractiveReader(embedder, abstain=abstain)
+    if name == "heuristic":
+        # The earlier reader without the trained model (kept for the side-by-side benchmark).
+        from qa.readers.extractive import ExtractiveReader
+
+        return ExtractiveReader(embedder, abstain=abstain, span_model=None)
     if name == "llm":
         from qa.llm.mistral import MistralRsChat
         from qa.llm.models import DEFAULT_LOCAL_MODEL

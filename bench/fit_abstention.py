@@ -1,11 +1,12 @@
 """Fit the abstention decision (``qa/abstention.py``) on XQuAD, with cross-validation by article.
 
-Every sampled question is asked twice in each direction (ar→ar, en→en, ar→en, en→ar, and ARCD's
-training split ar→ar): once with
+Every sampled question is asked twice in each direction (ar→ar, en→en, ar→en, en→ar, and with
+``--arcd`` ARCD's training split ar→ar): once with
 its gold paragraph in the index and once with it removed (in every language). With the gold
 paragraph retrieved, the reader should answer; without it, it should abstain. A logistic model
 per case (same language, across languages) is fitted on the ``Signals`` of the extractive
-reader's chosen evidence; its threshold is set on the training folds (the most abstentions on
+reader's chosen evidence (the trained span reader's margin among them), each weight held to the sign
+``qa.abstention.SIGNS`` gives it, so more evidence never lowers the probability of answering; its threshold is set on the training folds (the most abstentions on
 gold-removed questions while answering ``--answer-rate`` of the answerable ones). Held-out figures
 are those of each article's fold when it was left out. Writes ``qa/data/abstention.json``.
 
@@ -129,7 +130,9 @@ def main() -> int:
     ap.add_argument("--answer-rate", type=float, default=0.9,
                     help="share of answerable questions (gold retrieved) the threshold keeps answering")
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--no-arcd", action="store_true", help="fit on XQuAD only (default: XQuAD and ARCD's training split)")
+    ap.add_argument("--arcd", action="store_true",
+                    help="also fit on ARCD's training split (off by default: the trained reader learnt from it, so its "
+                         "margins there are not those of unseen text)")
     ap.add_argument("--out", type=Path, default=ROOT / "qa" / "data" / "abstention.json")
     ap.add_argument("--rows", type=Path, help="cache of the collected signals (JSON), reused when present")
     args = ap.parse_args()
@@ -139,7 +142,7 @@ def main() -> int:
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:
-        rows = collect(args.bench, args.limit, args.seed, not args.no_arcd)
+        rows = collect(args.bench, args.limit, args.seed, args.arcd)
         if args.rows:
             args.rows.write_text(json.dumps(rows), encoding="utf-8")
     articles = sorted({r["article"] for r in rows})
@@ -155,7 +158,7 @@ def main() -> int:
     held_out = figures(rows, answered)
     final = fit(rows, args.answer_rate, args.l2)
     in_sample = figures(rows, {i: final.decide_vector(r["x"], r["cross"]) for i, r in enumerate(rows)})
-    meta = {"fitted_on": "XQuAD ar/en" + ("" if args.no_arcd else " and ARCD train (ar)")
+    meta = {"fitted_on": "XQuAD ar/en" + (" and ARCD train (ar)" if args.arcd else "")
             + " (../shared/bench), gold paragraph present vs removed",
             "command": "python bench/fit_abstention.py " + " ".join(sys.argv[1:]),
             "questions_per_direction": args.limit, "folds": args.folds, "seed": args.seed,

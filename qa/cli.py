@@ -283,8 +283,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from qa.server import create_app
 
     options = _reader_options(args)
-    bot = (qa.Assistant.load(args.index, reader=args.reader, reader_options=options) if args.index
-           else qa.Assistant.default(reader=args.reader, progress=True, reader_options=options))
+    if args.index:
+        bot = qa.Assistant.load(args.index, reader=args.reader, reader_options=options)
+    else:
+        # The bundled index in the cache is never written by a server: uploads and removals go to
+        # a server-owned copy (created from the bundled one at the first change, reused after).
+        own = qa.cache_dir() / "serve" / "index"
+        if (own / "manifest.json").is_file():
+            bot = qa.Assistant.load(own, reader=args.reader, reader_options=options)
+        else:
+            bot = qa.Assistant.default(reader=args.reader, progress=True, reader_options=options)
+            bot.index_dir = own
     data_dir = Path(args.data_dir) if args.data_dir else qa.cache_dir() / "uploads"
     _warm_up(bot)  # the first question must not wait for the model
     from qa.ui import Readers
@@ -312,7 +321,8 @@ def _add_index_opts(p: argparse.ArgumentParser, *, default: str | None) -> None:
 def _add_reader_opts(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("reader")
     g.add_argument("--reader", default="extractive", choices=qa.READERS,
-                   help="extractive: quotes the source (fast); llm: the bundled local model writes the answer; "
+                   help="extractive: the trained reader points at the answer and quotes it (fast); llm: the bundled local "
+                        "model writes the answer; "
                         "openai: any OpenAI-compatible server writes it")
     g.add_argument("--model", default=None, metavar="NAME",
                    help="llm: a bundled model name or a .gguf file; openai: the server's model name")

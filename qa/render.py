@@ -51,7 +51,7 @@ def _month_table() -> list[tuple[re.Pattern[str], int]]:
 
 _AR_MONTH_PATTERNS = _month_table()
 _EN_MONTH_PATTERN = re.compile(r"\b(" + "|".join(_EN_MONTHS) + r"|" + "|".join(m[:3] for m in _EN_MONTHS)
-                               + r")\.?(?=\b)", re.IGNORECASE)
+                               + r")(?![A-Za-z])\.?", re.IGNORECASE)
 
 
 def to_ascii_digits(text: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import re
 import threading
@@ -29,7 +28,8 @@ from typing import Annotated, Any, Iterator, Literal
 from qa.assistant import Assistant
 from qa.errors import BayyinaError, MissingDependencyError
 from qa.types import Answer, Citation
-from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads
+from qa.http_guard import Guard
+from qa.uploads import MAX_UPLOAD_MB, client_folder, delete_stored, safe_upload_name, store_uploads
 
 try:
     from fastapi import FastAPI, File, Request, UploadFile
@@ -56,10 +56,30 @@ def doc_id(source: str) -> str:
 _STRICT = ConfigDict(strict=True)   # "false" is not a temperature, "5" not a k
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content (OpenAI's list form); only ``text`` parts can be read."""
+
+    type: str = Field(max_length=40)
+    text: str | None = Field(default=None, max_length=20_000)
+
+
 class ChatMessage(BaseModel):
     model_config = _STRICT
-    role: Literal["system", "user", "assistant"]
-    content: str = Field(max_length=20_000)
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[ContentPart] = Field(max_length=20_000)
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        other = [p.type for p in self.content if p.type != "text"]
+        if other:
+            raise ApiError(400, f"Content parts of type {other[0]!r} are not supported: send text parts or a string.",
+                           "invalid_request_error", "unsupported_content")
+        text = "".join(p.text or "" for p in self.content)
+        if len(text) > 20_000:
+            raise ApiError(400, f"A message is {len(text):,} characters long; send at most 20,000.",
+                           "invalid_request_error", "message_too_long")
+        return text
 
 
 class ChatRequest(BaseModel):
@@ -68,6 +88,9 @@ class ChatRequest(BaseModel):
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1, le=100_000)
     temperature: float | None = Field(default=None, ge=0, le=2)
+    n: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
 
     model_config = {"strict": True, "json_schema_extra": {"examples": [
         {"model": "bayyina-extractive", "messages": [{"role": "user", "content": "ما رقم القرار الذي أتاح استخدام القوة ضد العراق؟"}]},
@@ -100,6 +123,7 @@ class SearchRequest(BaseModel):
 class CitationOut(BaseModel):
     n: int
     source: str
+    document_id: str
     start: int
     end: int
     page: int | None
@@ -127,6 +151,7 @@ class HitOut(BaseModel):
     rank: int
     score: float
     source: str
+    document_id: str
     start: int
     end: int
     page: int | None
@@ -175,19 +200,60 @@ def _error(status: int, message: str, type_: str, code: str | None = None, heade
 # ---------------------------------------------------------------------------- the app
 
 
+class _Slot:
+    """One place in the generation queue, given back exactly once however the request ends."""
+
+    def __init__(self, gate: "_Gate") -> None:
+        self._gate, self._held = gate, True
+
+    def leave(self) -> None:
+        with self._gate.lock:
+            if self._held:
+                self._held = False
+                self._gate.used -= 1
+
+
 class _Gate:
     """At most ``size`` generations at once; a request past that is refused at once (429)."""
 
     def __init__(self, size: int) -> None:
-        self._sem = threading.BoundedSemaphore(max(1, size))
+        self.size = max(1, size)
+        self.used = 0
+        self.lock = threading.Lock()
 
-    def enter(self) -> None:
-        if not self._sem.acquire(blocking=False):
-            raise ApiError(429, "The server is busy answering other questions; retry in a moment.",
-                           "rate_limit_error", "queue_full", {"Retry-After": "1"})
+    def enter(self) -> _Slot:
+        with self.lock:
+            if self.used >= self.size:
+                raise ApiError(429, "The server is busy answering other questions; retry in a moment.",
+                               "rate_limit_error", "queue_full", {"Retry-After": "1"})
+            self.used += 1
+        return _Slot(self)
 
-    def leave(self) -> None:
-        self._sem.release()
+    def free(self) -> int:
+        """Places free now (``/api/v1/ready`` shows it)."""
+        with self.lock:
+            return self.size - self.used
+
+
+class _SlotResponse(StreamingResponse):
+    """A streamed answer that gives its queue place back when the response ends in any way —
+    finished, client gone before the first byte, reset mid-stream, or an error."""
+
+    def __init__(self, slot: _Slot, content, **kwargs) -> None:
+        super().__init__(content, **kwargs)
+        self._slot = slot
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._slot.leave()
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except RuntimeError:   # still running on its worker thread: it ends on its own
+                    pass
 
 
 def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | None = None,
@@ -216,22 +282,13 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
         app.add_middleware(CORSMiddleware, allow_origins=cors, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        path = request.url.path
-        if path.startswith(("/v1/", "/api/v1/")) and path not in ("/api/v1/health",):
-            if api_key is not None:
-                given = request.headers.get("authorization", "")
-                token = given[7:] if given.lower().startswith("bearer ") else ""
-                if not hmac.compare_digest(token.encode(), api_key.encode()):
-                    return _error(401, "Missing or wrong API key: send 'Authorization: Bearer <key>'.",
-                                  "invalid_request_error", "invalid_api_key")
-            limit = MAX_UPLOAD_BYTES + 1_000_000 if path == "/api/v1/documents" else MAX_BODY_BYTES
-            length = request.headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > limit):
-                return _error(413, f"The request body is over {limit:,} bytes.", "invalid_request_error",
-                              "body_too_large")
-        return await call_next(request)
+    def limit_for(path: str) -> int:
+        return MAX_UPLOAD_BYTES + 1_000_000 if path == "/api/v1/documents" or path.endswith("/upload") \
+            else MAX_BODY_BYTES
+
+    # Outermost: the key on every route (the chat's included), body limits on the bytes read,
+    # CORS only for --cors origins, security headers (qa/http_guard.py).
+    app.add_middleware(Guard, api_key=api_key, cors=cors, limit_for=limit_for)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError):
@@ -251,7 +308,8 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
             methods = {m for r in app.routes if getattr(r, "path_regex", None) is not None
                        and r.path_regex.match(request.url.path) for m in (getattr(r, "methods", None) or ())}
             headers["Allow"] = ", ".join(sorted(methods - {"HEAD"} if "GET" not in methods else methods))
-        return _error(exc.status_code, str(exc.detail), "invalid_request_error", None, headers)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code)
+        return _error(exc.status_code, str(exc.detail), "invalid_request_error", code, headers)
 
     @app.exception_handler(BayyinaError)
     async def bayyina_error(_: Request, exc: BayyinaError):
@@ -274,6 +332,12 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
 
     @app.post("/v1/chat/completions", responses={**streamed, 404: {"model": ErrorOut}, **responses})
     async def chat_completions(body: ChatRequest, request: Request):
+        if body.n not in (None, 1):
+            raise ApiError(400, f"n={body.n} is not supported: Bayyina gives one cited answer per question (send n=1 "
+                           "or leave it out).", "invalid_request_error", "unsupported_parameter")
+        if body.tools or body.tool_choice not in (None, "none"):
+            raise ApiError(400, "Tools are not supported: Bayyina answers from its documents only (leave tools out).",
+                           "invalid_request_error", "unsupported_parameter")
         question, history = _conversation(body.messages)
         if body.model not in (model_id, "bayyina"):
             raise ApiError(404, f"Model {body.model!r} is not served here; use {model_id!r} (GET /v1/models).",
@@ -283,30 +347,31 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
         if not body.stream:
             answer = await _answer(bot, gate, question, history)
             return _completion(answer, completion_id, created, model_id)
-        gate.enter()
-        chunks = _start_stream(bot, gate, question, history)
-        return StreamingResponse(_sse_chat(chunks, request, completion_id, created, model_id),
-                                 media_type="text/event-stream")
+        slot = gate.enter()
+        chunks = _start_stream(bot, slot, question, history)
+        return _SlotResponse(slot, _sse_chat(chunks, request, completion_id, created, model_id),
+                             media_type="text/event-stream")
 
     # ------------------------------------------------------------------ native
 
     @app.post("/api/v1/ask", response_model=AnswerOut, response_model_exclude_unset=True, responses=responses)
     async def ask(body: AskRequest):
-        return (await _answer(bot, gate, body.question, [tuple(t) for t in body.history])).to_dict()
+        return public_answer(await _answer(bot, gate, body.question, [tuple(t) for t in body.history]))
 
     @app.post("/api/v1/ask/stream", response_class=StreamingResponse,
               responses={200: {"content": {"text/event-stream": {}},
                                "description": "events: token, citation, answer"}, **responses})
     async def ask_stream(body: AskRequest, request: Request):
-        gate.enter()
-        chunks = _start_stream(bot, gate, body.question, [tuple(t) for t in body.history])
-        return StreamingResponse(_sse_native(chunks, request), media_type="text/event-stream")
+        slot = gate.enter()
+        chunks = _start_stream(bot, slot, body.question, [tuple(t) for t in body.history])
+        return _SlotResponse(slot, _sse_native(chunks, request), media_type="text/event-stream")
 
     @app.post("/api/v1/search", response_model=SearchOut, responses=responses)
     def search(body: SearchRequest):
         hits = bot.index.search(body.query, k=body.k, mode=body.mode)
         return {"query": body.query, "hits": [
-            {"rank": h.rank, "score": round(h.score, 6), "source": h.passage.source, "start": h.passage.start,
+            {"rank": h.rank, "score": round(h.score, 6), "source": public_name(h.passage.source),
+             "document_id": doc_id(h.passage.source), "start": h.passage.start,
              "end": h.passage.end, "page": h.passage.page, "lang": h.passage.lang, "text": h.passage.text}
             for h in hits]}
 
@@ -346,11 +411,13 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
                 path.parent.mkdir()
                 path.write_bytes(data)
                 received.append(path)
-            # The UI's path: safe names, supported types, sizes, kept inside the uploads folder.
-            stored, refused = store_uploads(received, data_dir)
+            # The chat's path: safe names, supported types, sizes; a new folder of its own per upload.
+            stored, refused = store_uploads(received, client_folder(data_dir))
             problems += refused
         report = await asyncio.to_thread(bot.add_files, stored) if stored else None
-        problems += [f"{Path(s.path).name}: {s.reason}" for s in (report.skipped if report else ())]
+        for s in (report.skipped if report else ()):   # refused (empty, a bomb…): its copy is not kept
+            problems.append(f"{Path(s.path).name}: {s.reason}")
+            delete_stored(str(s.path), data_dir)
         if problems and not (report and (report.added or report.replaced or report.unchanged)):
             raise ApiError(400, "Nothing was indexed: " + "; ".join(problems), "invalid_request_error",
                            "nothing_indexed")
@@ -364,12 +431,7 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
                            "permission_error", "remove_disabled")
         s = _find(doc)
         removed = bot.remove_document(s.source)
-        path = Path(s.source)
-        try:
-            if path.resolve().parent == data_dir.resolve():   # an upload: its stored copy goes too
-                path.unlink(missing_ok=True)
-        except OSError:
-            pass
+        delete_stored(s.source, data_dir)   # an upload (chat's or API's): its stored copy goes too
         return {"id": doc, "removed_passages": removed}
 
     @app.get("/api/v1/health")
@@ -379,7 +441,7 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
     @app.get("/api/v1/ready")
     def ready() -> dict:
         return {"ready": state["ready"], "reader": bot.reader.name, "passages": len(bot.index),
-                "documents": len(bot.documents())}
+                "documents": len(bot.documents()), "queue_free": gate.free(), "queue_size": gate.size}
 
     if ui:
         import gradio as gr
@@ -397,29 +459,29 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
 
 def _conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
     """The last user message is the question; earlier user/assistant pairs the history."""
-    turns = [m for m in messages if m.role != "system"]
+    turns = [m for m in messages if m.role not in ("system", "developer")]
     if not turns or turns[-1].role != "user":
         raise ApiError(400, "The last message must be the user's question.", "invalid_request_error",
                        "no_question")
     history, pending = [], None
     for m in turns[:-1]:
         if m.role == "user":
-            pending = m.content
+            pending = m.text()
         elif pending is not None:
-            history.append((pending, _MARKER.sub("", m.content).strip()))
+            history.append((pending, _MARKER.sub("", m.text()).strip()))
             pending = None
-    return turns[-1].content, history
+    return turns[-1].text(), history
 
 
 async def _answer(bot: Assistant, gate: _Gate, question: str, history) -> Answer:
-    gate.enter()
+    slot = gate.enter()
     try:
         return await asyncio.to_thread(bot.ask, question, history)
     finally:
-        gate.leave()
+        slot.leave()
 
 
-def _start_stream(bot: Assistant, gate: _Gate, question: str, history) -> Iterator:
+def _start_stream(bot: Assistant, slot: _Slot, question: str, history) -> Iterator:
     """The answer's chunks; the question is checked now, so a bad one is a clean 400, not a broken stream."""
     try:
         from qa.assistant import question_language
@@ -427,16 +489,34 @@ def _start_stream(bot: Assistant, gate: _Gate, question: str, history) -> Iterat
         question_language(question)
         stream = bot.stream(question, history)
     except BaseException:
-        gate.leave()
+        slot.leave()
         raise
 
     def chunks():
         try:
             yield from stream
         finally:
-            gate.leave()
+            slot.leave()
 
     return chunks()
+
+
+def public_name(source: str) -> str:
+    """What a response says of a document: its file name, never the server's path to it."""
+    return Path(source).name or source
+
+
+def public_answer(answer: Answer) -> dict:
+    """``Answer.to_dict()`` with every citation's source as its display name and document id."""
+    d = answer.to_dict()
+    for c, cited in zip(d["citations"], answer.citations):
+        c["source"] = public_name(cited.source)
+        c["document_id"] = doc_id(cited.source)
+    return d
+
+
+def public_citation(c: Citation) -> dict:
+    return {**c.to_dict(), "source": public_name(c.source), "document_id": doc_id(c.source)}
 
 
 def annotations(answer: Answer) -> list[dict]:
@@ -455,7 +535,7 @@ def annotations(answer: Answer) -> list[dict]:
 
 
 def _extension(answer: Answer) -> dict:
-    d = answer.to_dict()
+    d = public_answer(answer)
     return {"abstained": answer.abstained, "short": answer.short, "support": answer.support,
             "language": answer.lang, "citations": d["citations"], "check": answer.check,
             "search_query": answer.search_query}
@@ -525,7 +605,7 @@ async def _sse_native(chunks: Iterator, request: Request):
                 yield f"event: token\ndata: {json.dumps({'text': chunk.delta}, ensure_ascii=False)}\n\n"
             if chunk.answer is not None:
                 for c in chunk.answer.citations:
-                    yield f"event: citation\ndata: {json.dumps(c.to_dict(), ensure_ascii=False)}\n\n"
-                yield f"event: answer\ndata: {json.dumps(chunk.answer.to_dict(), ensure_ascii=False)}\n\n"
+                    yield f"event: citation\ndata: {json.dumps(public_citation(c), ensure_ascii=False)}\n\n"
+                yield f"event: answer\ndata: {json.dumps(public_answer(chunk.answer), ensure_ascii=False)}\n\n"
     except BayyinaError as exc:
         yield f"event: error\ndata: {json.dumps({'message': str(exc)[:1000]}, ensure_ascii=False)}\n\n"

@@ -25,7 +25,7 @@ from qa.errors import BayyinaError, MissingDependencyError
 from qa.readers.factory import READERS
 from qa.ui_render import ChatTurn, conversation_html, conversation_markdown, source_name
 from qa.ui_text import CSS, EXAMPLES, FONTS, MONO_FONTS, SCRIPT, passages_words, t
-from qa.uploads import MAX_UPLOAD_MB, safe_upload_name, store_uploads
+from qa.uploads import MAX_UPLOAD_MB, client_folder, delete_stored, safe_upload_name, store_uploads
 from sources.loaders import SUPPORTED_SUFFIXES
 
 __all__ = ["build_app", "serve", "safe_upload_name", "store_uploads", "Readers"]
@@ -391,7 +391,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             if not files:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             progress(0.1)
-            folder = Path(data_dir) / s.id
+            folder = client_folder(Path(data_dir), s.id)
             stored, problems = store_uploads([getattr(f, "name", f) for f in files], folder, max_mb=max_upload_mb)
             report = bot.add_files(stored) if stored else None
             progress(1.0)
@@ -407,7 +407,7 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                     lines.append(t(ui, "unchanged", names=", ".join(source_name(x) for x in report.unchanged)))
                 problems += [f"{source_name(x.path)}: {x.reason}" for x in report.skipped]
                 for x in report.skipped:   # nothing indexed: its copy is not kept
-                    Path(x.path).unlink(missing_ok=True)
+                    delete_stored(str(x.path), Path(data_dir))
             lines += ["✗ " + t(ui, "problem", problem=p) for p in problems]
             group, choice = remove_controls(s, ui)
             return "\n\n".join(lines), documents_html(bot, s, ui), group, choice, render(s, ui)
@@ -433,9 +433,8 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             try:
                 n = bot.remove_document(source)
                 msg = t(ui, "removed", name=source_name(source), count=passages_words(n, ui))
-                stored = s.uploads.pop(source, None) or _stored_copy(source, Path(data_dir))
-                if stored is not None:
-                    stored.unlink(missing_ok=True)
+                s.uploads.pop(source, None)
+                delete_stored(source, Path(data_dir))
             except BayyinaError as exc:
                 msg = f"✗ {exc}"
             group, choice = remove_controls(s, ui)
@@ -513,13 +512,6 @@ def _source_of(bot: Assistant, doc_id: str | None) -> str | None:
     return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
 
 
-def _stored_copy(source: str, data_dir: Path) -> Path | None:
-    """The uploaded copy of ``source`` when it lies inside the uploads folder (never anything else)."""
-    try:
-        path = Path(source).resolve()
-        return path if path.is_relative_to(data_dir.resolve()) and path.is_file() else None
-    except (OSError, ValueError):
-        return None
 
 
 def serve(bot: Assistant, *, host: str = "127.0.0.1", port: int = 7860, data_dir: Path,

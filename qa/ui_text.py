@@ -32,7 +32,7 @@ TEXT: dict[str, dict[str, str]] = {
         "loading": "Loading the local model… {s} s", "load_failed": "Could not load: {reason}",
         "unverified": "Unverified: no shown passage contains the words of this answer.",
         "busy_switch": "Wait for the answer (or press Stop) before switching conversations.",
-        "reader_extractive": "Quotes the sentence that answers — instant, on this computer.",
+        "reader_extractive": "Points at the exact words that answer and quotes their sentence — instant, on this computer.",
         "reader_llm": "A small language model on this computer writes the answer from the passages — seconds per "
         "answer.", "reader_openai": "The configured OpenAI-compatible server writes the answer.",
         "reader_other": "A custom reader.",
@@ -65,7 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
         "loading": "جارٍ تحميل النموذج المحلي… {s} ث", "load_failed": "تعذّر التحميل: {reason}",
         "unverified": "غير مُتحقَّق منها: لا يتضمن أي مقطع معروض كلمات هذه الإجابة.",
         "busy_switch": "انتظر الإجابة (أو اضغط «أوقف») قبل الانتقال إلى محادثة أخرى.",
-        "reader_extractive": "يقتبس الجملة التي تجيب حرفيًا — فوري، على هذا الجهاز.",
+        "reader_extractive": "يحدد الكلمات التي تجيب بدقة ويقتبس جملتها — فوري، على هذا الجهاز.",
         "reader_llm": "نموذج لغوي صغير على هذا الجهاز يكتب الإجابة من المقاطع — ثوانٍ لكل إجابة.",
         "reader_openai": "الخادم المتوافق مع OpenAI المُعدّ يكتب الإجابة.", "reader_other": "قارئ مخصّص.",
         "name_extractive": "اقتباس حرفي", "name_llm": "نموذج محلي", "name_openai": "خادم متوافق مع OpenAI",

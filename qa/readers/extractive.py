@@ -222,13 +222,7 @@ class ExtractiveReader:
         hit = shown[best.passage]
         p = hit.passage
         # The sentence (or sentences) holding the span, markdown trimmed.
-        sents = sentences(p.text) or [(0, len(p.text))]
-        ss = next((a for a, b in sents if a <= best.start < b), best.start)
-        se = next((b for a, b in sents if a < best.end <= b), best.end)
-        ss, se = min(ss, best.start), max(se, best.end)
-        cs, ce = clean_span(p.text, ss, se)
-        if cs > best.start or ce < best.end:
-            cs, ce = min(cs, best.start), max(ce, best.end)
+        cs, ce = self._sentence_around(p.text, best.start, best.end)
         sentence = p.text[cs:ce]
         a0, a1 = best.start - cs, best.end - cs
         qs, qe = 0, len(sentence)
@@ -259,6 +253,30 @@ class ExtractiveReader:
                       evidence_sentence=sentence, margin=best.margin)
         return Choice((cand,), (p.start + cs + qs, p.start + cs + qe), (p.start + best.start, p.start + best.end),
                       short, quote, dense, source_lang, sig)
+
+    def evidence_sentences(self, question: str, hits: Sequence[Hit], *, search_query: str, n: int
+                           ) -> list[tuple[int, int, int, str]]:
+        """The sentences around the trained model's ``n`` best spans (one per passage, best first):
+        ``(hit index, document start, document end, text)`` — what a generative reader is shown."""
+        shown = list(hits[: self.max_passages])
+        if not shown or self.span_model is None:
+            return []
+        spans = self.span_model.spans(model_question(question, search_query), [h.passage.text for h in shown])
+        out: list[tuple[int, int, int, str]] = []
+        for sp in sorted(spans, key=lambda x: -x.margin)[:n]:
+            p = shown[sp.passage].passage
+            a, b = self._sentence_around(p.text, sp.start, sp.end)
+            out.append((sp.passage, p.start + a, p.start + b, display_text(p.text[a:b])))
+        return out
+
+    @staticmethod
+    def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+        """The sentence(s) of ``text`` holding ``[start, end)``, markdown trimmed, never cutting the span."""
+        sents = sentences(text) or [(0, len(text))]
+        ss = next((a for a, b in sents if a <= start < b), start)
+        se = next((b for a, b in sents if a < end <= b), end)
+        cs, ce = clean_span(text, min(ss, start), max(se, end))
+        return min(cs, start), max(ce, end)
 
     def choose_heuristic(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
         """The earlier reader: sentences scored by similarity and cues, typed spans inside."""

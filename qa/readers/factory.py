@@ -83,8 +83,9 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
         from qa.readers.llm import LLMReader
 
         chat = MistralRsChat(options.model or DEFAULT_LOCAL_MODEL, threads=options.threads)
+        gate, selector = _evidence_reader(embedder, options)
         return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
-                         gate=_gate(embedder, options), selector=_selector(embedder, options),
+                         gate=gate, selector=selector,
                          sentences=max(options.sentences, 1), name="llm")
     if name == "openai":
         from qa.chain import OpenAIChat
@@ -98,23 +99,18 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
             raise BayyinaError("The openai reader needs --model NAME: the model name the server lists at /v1/models.")
         chat = OpenAIChat(base_url, options.model, api_key=options.api_key, timeout=options.timeout,
                           retries=options.retries)
+        gate, selector = _evidence_reader(embedder, options)
         return LLMReader(chat, passages=options.passages, max_tokens=options.max_tokens, abstain=abstain,
-                         gate=_gate(embedder, options), selector=_selector(embedder, options),
+                         gate=gate, selector=selector,
                          sentences=max(options.sentences, 1), name="openai")
     raise BayyinaError(f"Unknown reader {name!r}: choose one of {', '.join(READERS)}.")
 
 
-def _gate(embedder: Embedder, options: ReaderOptions) -> Reader | None:
-    if not options.gate:
-        return None
+def _evidence_reader(embedder: Embedder, options: ReaderOptions) -> tuple[Reader | None, Reader | None]:
+    """(gate, selector): one extractive reader — one trained span model in memory — for both."""
+    if not options.gate and options.sentences <= 0:
+        return None, None
     from qa.readers.extractive import ExtractiveReader
 
-    return ExtractiveReader(embedder)
-
-
-def _selector(embedder: Embedder, options: ReaderOptions):
-    if options.sentences <= 0:
-        return None
-    from qa.readers.extractive import ExtractiveReader
-
-    return ExtractiveReader(embedder)
+    extractive = ExtractiveReader(embedder)
+    return (extractive if options.gate else None), (extractive if options.sentences > 0 else None)

@@ -174,6 +174,9 @@ class LLMReader:
                      ) -> list[tuple[int, int, int, str]]:
         """What the model reads, numbered from 1: ``(hit index, start, end, text)`` — the selector's
         best sentences (document offsets), else the top retrieved passages whole."""
+        if self.selector is not None and getattr(self.selector, "span_model", None) is not None:
+            # The trained reader's best spans, each shown with its sentence.
+            return self.selector.evidence_sentences(question, hits, search_query=search_query, n=self.sentences)
         if self.selector is not None:
             cands = self.selector.candidates(hits)
             if cands:

@@ -50,25 +50,61 @@ def test_each_signal():
 def _model(threshold=0.5):
     # Positive weights on the evidence-for signals, negative on the evidence-against ones.
     w = {"dense": 2.0, "dense_gap": 1.0, "coverage": 1.5, "sentence_coverage": 1.0, "key_missing": -2.0, "bm25": 0.5,
-         "agree": 0.5, "top_dense": 1.0, "type_missing": -1.5}
+         "agree": 0.5, "top_dense": 1.0, "type_missing": -1.5, "margin": 1.0}
     mean = {"dense": 0.8, "dense_gap": 0.03, "coverage": 0.4, "sentence_coverage": 0.3, "key_missing": 0.2, "bm25": 1.5,
-            "agree": 0.5, "top_dense": 0.8, "type_missing": 0.1}
+            "agree": 0.5, "top_dense": 0.8, "type_missing": 0.1, "margin": 0.0}
     scale = {"dense": 0.05, "dense_gap": 0.03, "coverage": 0.3, "sentence_coverage": 0.3, "key_missing": 0.4,
-             "bm25": 1.0, "agree": 0.5, "top_dense": 0.05, "type_missing": 0.3}
+             "bm25": 1.0, "agree": 0.5, "top_dense": 0.05, "type_missing": 0.3, "margin": 3.0}
     lg = Logistic(tuple(w[f] for f in FEATURES), 0.0, tuple(mean[f] for f in FEATURES),
                   tuple(scale[f] for f in FEATURES), threshold)
     return AbstentionModel(lg, lg)
 
 
-@pytest.mark.parametrize("feature, direction", [("dense", 1), ("coverage", 1), ("sentence_coverage", 1), ("bm25", 1),
-                                                ("agree", 1), ("top_dense", 1), ("key_missing", -1),
-                                                ("type_missing", -1)])
+_DIRECTIONS = [("dense", 1), ("dense_gap", 1), ("coverage", 1), ("sentence_coverage", 1), ("bm25", 1), ("agree", 1),
+               ("top_dense", 1), ("margin", 1), ("key_missing", -1), ("type_missing", -1)]
+
+
+def _probabilities(model, feature, cross):
+    base = Signals(dense=0.8, coverage=0.4, bm25=1.5, agree=0.0, key_missing=0.5, type_missing=0.0, cross=cross)
+    values = (np.linspace(0.6, 0.95, 11) if "dense" in feature else np.linspace(-10, 10, 11) if feature == "margin"
+              else np.linspace(0, 1, 11))
+    return [model.decide(Signals(**{**base.to_dict(), feature: float(v)})).p for v in values]
+
+
+@pytest.mark.parametrize("feature, direction", _DIRECTIONS)
 def test_more_evidence_never_lowers_the_probability(feature, direction):
-    model = _model()
-    base = Signals(dense=0.8, coverage=0.4, bm25=1.5, agree=0.0, key_missing=0.5, type_missing=0.0)
-    values = np.linspace(0, 1, 11) if "dense" not in feature else np.linspace(0.6, 0.95, 11)
-    ps = [model.decide(Signals(**{**base.to_dict(), feature: float(v)})).p for v in values]
+    ps = _probabilities(_model(), feature, False)
     assert all(direction * (b - a) >= -1e-12 for a, b in zip(ps, ps[1:]))
+
+
+@pytest.mark.parametrize("cross", [False, True], ids=["same language", "across languages"])
+@pytest.mark.parametrize("feature, direction", _DIRECTIONS)
+def test_the_shipped_parameters_are_monotone_in_both_language_cases(feature, direction, cross):
+    model = AbstentionModel.load()
+    ps = _probabilities(model, feature, cross)
+    assert all(direction * (b - a) >= -1e-12 for a, b in zip(ps, ps[1:])), (feature, cross, ps)
+    lg = model.cross_language if cross else model.same_language
+    assert direction * lg.weights[FEATURES.index(feature)] >= 0
+
+
+def test_the_two_language_cases_are_both_used():
+    model = AbstentionModel.load()
+    assert model.same_language != model.cross_language
+    s = Signals(dense=0.85, coverage=0.5, sentence_coverage=0.5, bm25=1.0, top_dense=0.85, margin=2.0)
+    same = model.decide(s)
+    cross = model.decide(Signals(**{**s.to_dict(), "cross": True}))
+    assert same.p != cross.p
+
+
+def test_a_wrong_signed_weight_is_held_at_zero():
+    # Coverage made to look harmful in the data: the constrained fit keeps its weight at 0, not below.
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.5, 0.2, size=(400, len(FEATURES)))
+    y = (x[:, FEATURES.index("margin")] - 0.8 * x[:, FEATURES.index("coverage")] + rng.normal(0, 0.05, 400) > 0.1)
+    lg = fit_logistic(x.tolist(), y.astype(int).tolist())
+    assert lg.weights[FEATURES.index("coverage")] == 0.0 and lg.weights[FEATURES.index("margin")] > 0
+    free = fit_logistic(x.tolist(), y.astype(int).tolist(), signs=[0] * len(FEATURES))
+    assert free.weights[FEATURES.index("coverage")] < 0
 
 
 def test_decision_labels():
@@ -81,8 +117,8 @@ def test_decision_labels():
 
 def test_fit_logistic_separates_and_is_monotone():
     rng = np.random.default_rng(0)
-    x_pos = rng.normal([0.85, 0.05, 0.7, 0.6, 0.0, 2.0, 0.8, 0.85, 0.0], 0.05, size=(200, 9))
-    x_neg = rng.normal([0.78, 0.01, 0.2, 0.1, 0.6, 1.0, 0.2, 0.80, 0.5], 0.05, size=(200, 9))
+    x_pos = rng.normal([0.85, 0.05, 0.7, 0.6, 0.0, 2.0, 0.8, 0.85, 0.0, 3.0], 0.05, size=(200, 10))
+    x_neg = rng.normal([0.78, 0.01, 0.2, 0.1, 0.6, 1.0, 0.2, 0.80, 0.5, -2.0], 0.05, size=(200, 10))
     lg = fit_logistic(np.vstack([x_pos, x_neg]).tolist(), [1] * 200 + [0] * 200)
     acc = np.mean([lg.probability(x) >= 0.5 for x in x_pos] + [lg.probability(x) < 0.5 for x in x_neg])
     assert acc > 0.95 and lg.weights[FEATURES.index("coverage")] > 0 and lg.weights[FEATURES.index("key_missing")] < 0
@@ -100,7 +136,7 @@ def test_the_shipped_parameters_load_and_say_how_they_were_fitted():
 
 @pytest.mark.parametrize("mutate, msg", [
     (lambda d: d.update(format_version=99), "another format"),
-    (lambda d: d["same_language"].update(weights=[1.0]), "needs 9 weights"),
+    (lambda d: d["same_language"].update(weights=[1.0]), "needs 10 weights"),
     (lambda d: d["cross_language"].update(threshold=1.5), "threshold in \\(0, 1\\)"),
     (lambda d: d["same_language"].pop("bias"), "malformed"),
 ])

@@ -24,7 +24,7 @@ def bot(fake_embedder):
     index = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(60, 10)))
     index.add_documents([Document("aral.en.md", ARAL, kind="md", headings=headings),
                          Document("threats.ar.txt", THREATS)])
-    return qa.Assistant(index, qa.ExtractiveReader(fake_embedder, abstain=False))
+    return qa.Assistant(index, qa.ExtractiveReader(fake_embedder, abstain=False, span_model=None))
 
 
 def test_the_answer_leads_and_its_exact_span_is_cited(bot):
@@ -56,7 +56,7 @@ def test_a_list_item_is_quoted_without_its_marker_and_found_by_position(bot):
 
 def test_the_llm_reader_reads_sentences_and_snaps_to_the_source(fake_embedder, bot):
     chat = FakeChat('{"answer": "in August 2005", "passage": 1}')
-    reader = LLMReader(chat, selector=qa.ExtractiveReader(fake_embedder, abstain=False), sentences=3)
+    reader = LLMReader(chat, selector=qa.ExtractiveReader(fake_embedder, abstain=False, span_model=None), sentences=3)
     llm = qa.Assistant(bot.index, reader)
     a = llm.ask("When was the Kok-Aral Dam completed?")
     user = chat.calls[0]["messages"][1].content

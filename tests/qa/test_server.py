@@ -42,7 +42,7 @@ def served(fake_embedder_module, tmp_path_factory):
     from sources.types import Document
 
     index = build([Document("un.ar.txt", AR_DOC), Document("un.en.txt", EN_DOC)], fake_embedder_module)
-    bot = qa.Assistant(index, qa.ExtractiveReader(fake_embedder_module, abstain=False))
+    bot = qa.Assistant(index, qa.ExtractiveReader(fake_embedder_module, abstain=False, span_model=None))
     url, server = _run(create_app(bot, api_key=KEY, allow_remove=True, ui=False,
                                   data_dir=tmp_path_factory.mktemp("uploads")))
     yield url, bot

@@ -24,7 +24,7 @@ def _app():
     import tempfile
 
     uploads = Path(tempfile.mkdtemp(prefix="bayyina-schema-"))    # uploads never land in the checkout
-    return create_app(qa.Assistant(index, qa.ExtractiveReader(emb, abstain=False)), ui=False, data_dir=uploads)
+    return create_app(qa.Assistant(index, qa.ExtractiveReader(emb, abstain=False, span_model=None)), ui=False, data_dir=uploads)
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

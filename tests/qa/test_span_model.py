@@ -1,0 +1,127 @@
+"""The trained span reader: the shipped weights on fixed examples, tampering refused, and a smoke
+training run (a few steps on a handful of made-up examples, then resume and load)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.errors import ModelError
+from qa.readers.span_model import CARD_FILE, WEIGHTS_FILE, Card, SpanModel, model_question, shipped_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+AR = ("أصدر مجلس الأمن القرار 678 في 29 نوفمبر 1990، وأجاز فيه استخدام القوة لإخراج القوات العراقية من الكويت. "
+      "وقد انتهت العمليات العسكرية في 27 فبراير 1991.")
+EN = ("The Kok-Aral Dam was completed in August 2005 with money from the World Bank. "
+      "Since then the North Aral Sea has risen by several metres.")
+UNRELATED_AR = "تقع مدينة فاس في شمال المغرب، وهي من أقدم المدن الإسلامية وتشتهر بجامعة القرويين."
+
+
+@pytest.fixture(scope="module")
+def model(real_embedder):
+    return SpanModel(real_embedder)
+
+
+@pytest.mark.parametrize("question, text, gold", [
+    ("ما رقم القرار الذي أجاز استخدام القوة؟", AR, "678"),
+    ("متى انتهت العمليات العسكرية؟", AR, "27 فبراير 1991"),
+    ("When was the Kok-Aral Dam completed?", EN, "August 2005"),
+    ("Who paid for the Kok-Aral Dam?", EN, "the World Bank"),
+    ("Which resolution authorised the use of force?", AR, "678"),                # English question, Arabic text
+    ("When did the military operations end?", AR, "27 فبراير 1991"),
+])
+def test_the_shipped_model_finds_the_exact_span(model, question, text, gold):
+    spans = model.spans(question, [text])
+    assert spans, question
+    s = spans[0]
+    assert s.text.removeprefix("the ") == gold.removeprefix("the ")
+    assert text[s.start:s.end] == s.text and s.margin > 0
+
+
+def test_a_paragraph_without_the_answer_gives_none(model):
+    spans = model.spans("متى انتهت العمليات العسكرية؟", [UNRELATED_AR])
+    assert not spans or spans[0].margin < 0
+    spans = model.spans("When was the Kok-Aral Dam completed?", [UNRELATED_AR])
+    assert not spans or spans[0].margin < 0
+
+
+def test_passages_are_read_in_one_batch_in_order(model):
+    spans = model.spans("When was the Kok-Aral Dam completed?", [UNRELATED_AR, EN, AR])
+    assert [s.passage for s in spans] == [0, 1, 2]
+    assert max(spans, key=lambda s: s.margin).passage == 1
+
+
+def test_the_follow_up_question_leads():
+    assert model_question("When was it issued?", "Which resolution? When was it issued?") == \
+        "When was it issued? Which resolution?"
+    assert model_question("متى صدر؟", "متى صدر؟") == "متى صدر؟"
+    assert model_question("Why?", "") == "Why?"
+
+
+def test_the_card_names_data_licences_and_checksum():
+    card = Card.read(shipped_dir())
+    raw = card.raw
+    assert raw["never_trained_on"].startswith("XQuAD") and raw["command"].startswith("python bench/train_reader.py")
+    assert all("licen" not in v.lower() or v for v in raw["data"].values()) and len(raw["data"]) >= 3
+    assert raw["held_out"] and raw["steps"] > 0
+    assert (shipped_dir() / WEIGHTS_FILE).stat().st_size < 64 << 20
+
+
+def test_tampered_weights_are_refused(tmp_path, real_embedder):
+    folder = tmp_path / "reader"
+    shutil.copytree(shipped_dir(), folder)
+    data = bytearray((folder / WEIGHTS_FILE).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (folder / WEIGHTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        SpanModel(real_embedder, folder=folder)
+    card = json.loads((shipped_dir() / CARD_FILE).read_text(encoding="utf-8"))
+    (folder / CARD_FILE).write_text(json.dumps({**card, "format_version": 99}), encoding="utf-8")
+    with pytest.raises(ModelError, match="format 99"):
+        SpanModel(real_embedder, folder=folder)
+
+
+def _squad(title_paragraphs: list[tuple[str, str, list[tuple[str, str]]]]) -> dict:
+    data = []
+    for i, (title, context, qas) in enumerate(title_paragraphs):
+        data.append({"title": title, "paragraphs": [{"context": context, "qas": [
+            {"id": f"{title}-{j}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+            for j, (q, a) in enumerate(qas)]}]})
+    return {"data": data}
+
+
+@pytest.mark.slow
+def test_smoke_training_writes_weights_that_load_and_resumes(tmp_path, real_embedder):
+    train, bench, work, out = (tmp_path / n for n in ("train", "bench", "work", "out"))
+    train.mkdir()
+    bench.mkdir()
+    en = [("Dam", EN, [("When was the dam completed?", "August 2005"), ("Who paid for the dam?", "World Bank")]),
+          ("Sea", "The Aral Sea was once the fourth largest lake in the world.",
+           [("What was the Aral Sea?", "the fourth largest lake in the world")])]
+    ar = [("قرار", AR, [("ما رقم القرار؟", "678"), ("متى انتهت العمليات؟", "27 فبراير 1991")]),
+          ("فاس", UNRELATED_AR, [("أين تقع فاس؟", "شمال المغرب")])]
+    for name, content in (("squad-v1.1-train.en.json", en), ("tydiqa-goldp-train.en.json", en),
+                          ("tydiqa-goldp-dev.ar.json", ar)):
+        (train / name).write_text(json.dumps(_squad(content), ensure_ascii=False), encoding="utf-8")
+    (bench / "arcd-train.ar.json").write_text(json.dumps(_squad(ar), ensure_ascii=False), encoding="utf-8")
+    cmd = [sys.executable, str(ROOT / "bench" / "train_reader.py"), "--qa-train", str(train), "--bench", str(bench),
+           "--work", str(work), "--out", str(out), "--dev-ar", "1", "--dev-en", "1", "--squad", "2", "--batch", "4",
+           "--max-steps", "2", "--save-every", "1", "--threads", "1"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = json.loads((out / CARD_FILE).read_text(encoding="utf-8"))
+    assert card["steps"] == 2 and card["held_out"]["tydi_ar_dev_heldout"]["n"] == 1
+    assert json.loads((work / "ckpt" / "state.json").read_text())["step"] == 2
+    loaded = SpanModel(real_embedder, folder=out)         # the checksum in the card matches
+    assert loaded.card.sha256 == card["sha256"]
+    again = subprocess.run(cmd + ["--resume", "--no-eval"], capture_output=True, text=True, timeout=600, env=env,
+                           cwd=ROOT)
+    assert again.returncode == 0 and "resumed at step 2/2" in again.stderr, again.stderr[-2000:]

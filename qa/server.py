@@ -264,7 +264,7 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
     (milliseconds each), 2 for a generative one (seconds each, one at a time on a CPU).
     ``readers``: the readers the chat offers (``qa.ui.Readers``; default: only ``bot``'s)."""
     if queue is None:
-        queue = 32 if bot.reader.name == "extractive" else 2
+        queue = 32 if bot.reader.name in ("extractive", "heuristic") else 2
     app = FastAPI(title="Bayyina", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Answers from your documents, in Arabic and English, with every claim cited. "
                               "OpenAI-compatible chat at /v1, native API at /api/v1.")

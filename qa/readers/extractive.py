@@ -122,8 +122,6 @@ class ExtractiveReader:
         self.span_model = span_model
         if name:
             self.name = name
-        elif span_model is None:
-            self.name = "heuristic"
         self.weights = weights
         self.abstention = (abstention or AbstentionModel.load()) if abstain else None
         self.max_passages = max_passages

@@ -76,7 +76,7 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
         # The earlier reader without the trained model (kept for the side-by-side benchmark).
         from qa.readers.extractive import ExtractiveReader
 
-        return ExtractiveReader(embedder, abstain=abstain, span_model=None)
+        return ExtractiveReader(embedder, abstain=abstain, span_model=None, name="heuristic")
     if name == "llm":
         from qa.llm.mistral import MistralRsChat
         from qa.llm.models import DEFAULT_LOCAL_MODEL

@@ -71,6 +71,7 @@ test: $(TEST_STAMP) model llm-model browser
 	$(PY) -m pytest -q
 
 bench: model llm-model
+	$(PY) bench/reader_closed.py --limit 0 --out reports/reader_closed.json
 	$(PY) bench/embed_threads.py
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm_runtimes.py

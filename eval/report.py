@@ -92,7 +92,9 @@ def _conversation_section(t: dict) -> list[str]:
     lines += ["", f"Arabic questions contain gold {_fmt(s.get('contains_gold_ar'))}, English "
               f"{_fmt(s.get('contains_gold_en'))}; self-contained questions after an unrelated turn condensed: "
               f"{_fmt(s.get('standalone_condensed'))}; answered questions with a short answer: "
-              f"{_fmt(s.get('short_answer_rate'))}.", "",
+              f"{_fmt(s.get('short_answer_rate'))}, in the asker's language (or digits only): "
+              f"{_fmt(s.get('short_in_asker_language'))}; follow-ups contain gold "
+              f"{_fmt(s.get('follow_up_contains_gold'))}.", "",
               "<details><summary>Every prediction</summary>", "",
               "| id | question | answer | gold | ✓ |", "|---|---|---|---|---|"]
     for r in preds:

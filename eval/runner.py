@@ -163,12 +163,20 @@ def _conversation_task(task: Task, config: RunConfig, embedder, reader, judge, p
     summary["standalone_condensed"] = sum(1 for r in standalone if r["condensed"]) if standalone else None
     summary["standalone_contains_gold"] = mean_of(r["contains_gold"] for r in standalone)
     summary["short_answer_rate"] = mean_of(1.0 if r["short"] else 0.0 for r in answerable if not r["abstained"])
+    summary["short_in_asker_language"] = mean_of(
+        1.0 if _in_language(r["short"], r["language"]) else 0.0 for r in answerable if not r["abstained"] and r["short"])
     for lang in ("ar", "en"):
         mine = [r for r in answerable if r["language"] == lang]
         summary[f"contains_gold_{lang}"] = mean_of(r["contains_gold"] for r in mine)
     return {"name": task.name, "kind": "conversation", "questions": str(task.questions),
             "corpus": [str(c) for c in task.corpus], "passages": len(index),
             "answers": {"summary": summary, "predictions": records}}
+
+
+def _in_language(text: str, lang: str) -> bool:
+    """Whether a short answer reads in ``lang``: written in it, or with no letters at all (12, 1990)."""
+    found = qa.detect_language(text, threshold=0.5)
+    return found == lang or found == "unknown"
 
 
 def _index_dict(config: RunConfig) -> dict:

@@ -443,6 +443,24 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
         return {"ready": state["ready"], "reader": bot.reader.name, "passages": len(bot.index),
                 "documents": len(bot.documents()), "queue_free": gate.free(), "queue_size": gate.size}
 
+    # Anything else under the API prefixes is answered here, in the OpenAI error shape (not by the
+    # chat mounted at "/"): 405 with the path's methods in Allow, else 404.
+    every = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    @app.api_route("/v1/{rest:path}", methods=every, include_in_schema=False)
+    @app.api_route("/api/v1/{rest:path}", methods=every, include_in_schema=False)
+    def unknown(request: Request, rest: str):
+        path = request.url.path
+        methods = {m for r in app.routes if getattr(r, "endpoint", None) is not unknown
+                   and getattr(r, "path_regex", None) is not None and r.path_regex.match(path)
+                   for m in (getattr(r, "methods", None) or ())}
+        if methods:
+            allow = ", ".join(sorted(methods - {"HEAD"} if "GET" not in methods else methods))
+            raise ApiError(405, f"{request.method} is not allowed on {path}; use {allow}.", "invalid_request_error",
+                           "method_not_allowed", {"Allow": allow})
+        raise ApiError(404, f"No such route: {path} (the API is described at /openapi.json).",
+                       "invalid_request_error", "not_found")
+
     if ui:
         import gradio as gr
 

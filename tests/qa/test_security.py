@@ -238,3 +238,57 @@ def test_openai_requests_are_accepted_or_refused_in_the_openai_shape(server, ext
     assert got == status, raw[:300]
     if code:
         assert json.loads(raw)["error"]["code"] == code
+
+
+@pytest.mark.parametrize("method, path, status, code", [
+    ("PUT", "/api/v1/documents/0123456789abcdef", 405, "method_not_allowed"),
+    ("GET", "/v1/nothing-here", 404, "not_found"),
+    ("DELETE", "/v1/models", 405, "method_not_allowed"),
+    ("GET", "/api/v1/ask", 405, "method_not_allowed"),
+])
+def test_unknown_api_routes_answer_in_the_openai_shape(server, method, path, status, code):
+    url, _, _ = server
+    got, headers, raw = _req(url, path, method=method, key=KEY)
+    assert got == status and json.loads(raw)["error"]["code"] == code
+    if status == 405:
+        assert headers["allow"]
+
+
+def test_a_crowd_with_dropped_streams_in_between_gets_no_errors(tmp_path):
+    """The probe's load: 20 clients × 5 questions, 50 streams reset in between; 0 errors, 0 leaked places."""
+    import threading
+
+    from tests.conftest import AR_DOC, EN_DOC, FakeEmbedder
+
+    emb = FakeEmbedder()
+    bot = qa.Assistant(build([Document("un.ar.txt", AR_DOC), Document("un.en.txt", EN_DOC)], emb),
+                       qa.ExtractiveReader(emb, abstain=False, span_model=None))
+    url, srv = _run(create_app(bot, api_key=KEY, ui=False, data_dir=tmp_path))
+    errors: list = []
+    try:
+        def client(i: int) -> None:
+            for j in range(5):
+                status, _, raw = _req(url, "/api/v1/ask", method="POST", key=KEY,
+                                      body={"question": "Which resolution did the Council adopt in 1990?"})
+                if status != 200:
+                    errors.append((i, j, status, raw[:200]))
+                if i % 4 == 0:
+                    for _ in range(2):
+                        _reset_stream(url)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for _ in range(40):   # the 10 stream resets above, and 40 more
+            _reset_stream(url)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = json.loads(_req(url, "/api/v1/ready", key=KEY)[2])
+            if ready["queue_free"] == ready["queue_size"]:
+                break
+            time.sleep(0.2)
+        assert not errors and ready["queue_free"] == ready["queue_size"], (errors[:3], ready)
+    finally:
+        srv.should_exit = True

@@ -80,7 +80,8 @@ class RunConfig:
 
 
 _READER_OPTIONS = {"model": (str,), "base_url": (str,), "threads": (int,), "passages": (int,), "sentences": (int,),
-                   "max_tokens": (int,), "timeout": (int, float), "gate": (bool,)}
+                   "max_tokens": (int,), "timeout": (int, float), "gate": (bool,),
+                   "render": (bool,)}
 _INDEX_KEYS = {"max_tokens", "overlap_tokens", "dense_kind", "rrf_k", "dense_weight", "bm25_weight", "candidates",
                "lang_quota", "quota_window", "shard_passages"}
 
@@ -139,7 +140,7 @@ def load_config(path: str | Path) -> RunConfig:
                           f"{', '.join(_READER_OPTIONS)}.")
     options = {key: reader[key] for key in _READER_OPTIONS if key in reader}
     for key, value in options.items():
-        if not isinstance(value, _READER_OPTIONS[key]) or (isinstance(value, bool) and key != "gate"):
+        if not isinstance(value, _READER_OPTIONS[key]) or (isinstance(value, bool) and key not in ("gate", "render")):
             raise ConfigError(f"{p}: [reader] {key} = {value!r} must be {_READER_OPTIONS[key][0].__name__}.")
     return RunConfig(
         name=_get(data, "name", str, p.stem, str(p)), tasks=tuple(tasks), seed=_get(data, "seed", int, 0, str(p)),

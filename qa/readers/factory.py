@@ -22,7 +22,9 @@ class ReaderOptions:
     ``sentences``: read that many of the extractive reader's best evidence sentences instead of
     ``passages`` whole passages (0, the default: passages — on the bundled-corpus question set the
     sentences were both less accurate and no shorter a prompt; README, Benchmarks). ``gate``: abstain first by the extractive
-    reader's calibrated decision (``qa.abstention``), asking the model only when it answers."""
+    reader's calibrated decision (``qa.abstention``), asking the model only when it answers.
+    ``render``: the extractive reader's short answer, when it is in the other language than the
+    asker's, is followed by the local model's rendering of it (``qa.readers.rendering``)."""
 
     model: str | None = None
     base_url: str | None = None
@@ -32,6 +34,7 @@ class ReaderOptions:
     sentences: int = 0
     max_tokens: int = 96
     gate: bool = True
+    render: bool = False
     timeout: float = 60.0
     retries: int = 2
 
@@ -71,7 +74,14 @@ def make_reader(name: str, embedder: Embedder, *, abstain: bool = True,
     if name == "extractive":
         from qa.readers.extractive import ExtractiveReader
 
-        return ExtractiveReader(embedder, abstain=abstain)
+        reader = ExtractiveReader(embedder, abstain=abstain)
+        if not options.render:
+            return reader
+        from qa.llm.mistral import MistralRsChat
+        from qa.llm.models import DEFAULT_LOCAL_MODEL
+        from qa.readers.rendering import RenderingReader
+
+        return RenderingReader(reader, MistralRsChat(options.model or DEFAULT_LOCAL_MODEL, threads=options.threads))
     if name == "heuristic":
         # The earlier reader without the trained model (kept for the side-by-side benchmark).
         from qa.readers.extractive import ExtractiveReader

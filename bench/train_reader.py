@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval.metrics import exact_match, f1  # noqa: E402
 from qa.readers.span_model import (CARD_FILE, FORMAT_VERSION, FROZEN_PREFIX, WEIGHTS_FILE, Card,  # noqa: E402
-                                   SpanModel, build_network, load_frozen_embeddings, sha256_file)
+                                   SpanModel, build_network, load_base_weights, sha256_file)
 from sources.text import normalize, tokenize  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -361,7 +361,7 @@ def main() -> int:
 
     config = json.loads((model_dir / "config.json").read_text())
     net = build_network(config)
-    load_frozen_embeddings(net, model_dir)
+    load_base_weights(net, model_dir)
     for k, p in net.named_parameters():
         frozen = k.startswith(FROZEN_PREFIX) or any(k.startswith(f"bert.encoder.layer.{i}.")
                                                     for i in range(args.freeze_layers))

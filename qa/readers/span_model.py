@@ -62,7 +62,7 @@ def _torch():
 def build_network(config: dict, *, embeddings: Any = None) -> Any:
     """The span network (``bert`` + ``qa`` head) from a BERT ``config`` dict. ``embeddings``: an
     existing ``BertEmbeddings`` module to share (the embedder's); otherwise the module is created
-    empty and must be loaded (``load_frozen_embeddings``)."""
+    empty (training loads it with the encoder: ``load_base_weights``)."""
     torch = _torch()
     from transformers import BertConfig, BertModel
 
@@ -93,21 +93,22 @@ def build_network(config: dict, *, embeddings: Any = None) -> Any:
     return net
 
 
-def load_frozen_embeddings(net: Any, model_dir: Path) -> None:
-    """Load the embedder's embedding weights (word, position, type, LayerNorm) into ``net``."""
+def load_base_weights(net: Any, model_dir: Path) -> None:
+    """Initialise ``net.bert`` from the embedder: its embeddings and every transformer layer (the
+    starting point of training; only the head starts random)."""
     from safetensors import safe_open
 
     torch = _torch()
     state = {}
     with safe_open(str(Path(model_dir) / "model.safetensors"), framework="pt") as fh:
         for key in fh.keys():
-            if key.startswith("embeddings."):
-                state[key[len("embeddings."):]] = fh.get_tensor(key)
-    missing = [k for k in net.bert.embeddings.state_dict() if k not in state and "position_ids" not in k]
+            if key.startswith(("embeddings.", "encoder.")):
+                state[key] = fh.get_tensor(key)
+    missing = [k for k in net.bert.state_dict() if k not in state and "position_ids" not in k]
     if missing:
-        raise ModelError(f"{model_dir}: the embedder's weights lack {missing}; rebuild it (make model).")
+        raise ModelError(f"{model_dir}: the embedder's weights lack {missing[:3]}; rebuild it (make model).")
     with torch.no_grad():
-        net.bert.embeddings.load_state_dict(state, strict=False)
+        net.bert.load_state_dict(state, strict=False)
 
 
 def file_embeddings(config: dict, model_dir: Path) -> Any:

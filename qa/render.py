@@ -30,6 +30,7 @@ _TO_ASCII = str.maketrans({**{_AR_DIGITS[i]: str(i) for i in range(10)},
                            **{chr(0x06F0 + i): str(i) for i in range(10)}, "٫": ".", "٬": ","})
 _TO_ARABIC = str.maketrans({str(i): _AR_DIGITS[i] for i in range(10)})
 _NEEDS_AR_DIGITS = re.compile("[٠-٩]")
+_EN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _AR_LEAD = re.compile(r"^(?:(?:في|عام|العام|سنة|يوم|منذ|حتى)\s+)+")
 
 
@@ -92,10 +93,36 @@ def is_date_or_number(text: str) -> bool:
     return len(words) <= 2
 
 
+# Count words one to twelve (with the feminine/case forms a span shows) and their value: a short answer
+# that is only such a word is a number for the asker of the other language ("ست" → "6" for English).
+_AR_COUNTS = {w: n for n, forms in enumerate((
+    "واحد|واحدة", "اثنان|اثنين|اثنتان|اثنتين", "ثلاث|ثلاثة", "أربع|أربعة|اربع|اربعة", "خمس|خمسة", "ست|ستة",
+    "سبع|سبعة", "ثماني|ثمانية|ثمان", "تسع|تسعة", "عشر|عشرة", "أحد عشر|احد عشر", "اثنا عشر|اثني عشر"), start=1)
+    for w in forms.split("|")}
+_EN_COUNTS = {w: n for n, w in enumerate(("one two three four five six seven eight nine ten eleven twelve").split(),
+                                         start=1)}
+
+
+def _count_word(text: str) -> int | None:
+    t = " ".join(text.split()).strip(" .،,")
+    return _AR_COUNTS.get(t) or _EN_COUNTS.get(t.lower())
+
+
 def render_short(text: str, asker_lang: str, *, question: str = "") -> str:
     """``text`` (a short answer in the source's words) rendered for an asker writing ``asker_lang``.
-    Only dates and numbers change; anything else is returned as it is."""
-    if not text or not is_date_or_number(text):
+    Only dates and numbers change (a count word of the other language becomes digits); anything else
+    is returned as it is."""
+    if not text:
+        return text
+    count = _count_word(text)
+    if count is not None:
+        other = (asker_lang == "en" and text.strip()[0] not in _EN_LETTERS) or \
+                (asker_lang == "ar" and text.strip()[0] in _EN_LETTERS)
+        if not other:
+            return text
+        out = str(count)
+        return to_arabic_digits(out) if asker_lang == "ar" and _NEEDS_AR_DIGITS.search(question) else out
+    if not is_date_or_number(text):
         return text
     if asker_lang == "en":
         out = _english_months(to_ascii_digits(text))

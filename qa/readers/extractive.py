@@ -16,7 +16,7 @@ that differs from the asker's, the answer says so.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -25,7 +25,7 @@ from index.embed import Embedder
 from index.types import Hit
 from qa.abstention import AbstentionModel, Signals, signals
 from qa.readers.base import Evidence, Reading, ReadingChunk
-from qa.readers.span_model import SpanModelLike, model_question
+from qa.readers.span_model import Span, SpanModelLike, model_question
 from qa.render import render_short
 from qa.readers.spans import (clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
                               short_span, span_near_question, typed_spans, windows)
@@ -110,16 +110,19 @@ class ExtractiveReader:
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
                  abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
                  min_words: int = 3, max_quote_words: int = 40, span_model: SpanModelLike | None | str = "trained",
-                 name: str | None = None) -> None:
+                 trust_margin: float | None = None, name: str | None = None) -> None:
         """``span_model``: the trained span reader (``"trained"``, the default: the shipped one,
         sharing the embedder's embeddings), any object with its ``spans`` method, or ``None`` for the
-        earlier heuristics alone (sentence scoring and typed spans; the ``heuristic`` reader)."""
+        earlier heuristics alone (sentence scoring and typed spans; the ``heuristic`` reader).
+        ``trust_margin``: when the model's best span is outside the sentence the heuristics choose,
+        the model wins only with at least this margin over "no answer" (``None``: always)."""
         self.embedder = embedder
         if span_model == "trained":
             from qa.readers.span_model import SpanModel
 
             span_model = SpanModel(embedder)
         self.span_model = span_model
+        self.trust_margin = trust_margin
         if name:
             self.name = name
         self.weights = weights
@@ -208,7 +211,9 @@ class ExtractiveReader:
 
     def choose_span(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
         """The trained model reads every shown passage in one batch; the span it prefers most
-        over "no answer" is the short answer, the sentence around it the quote."""
+        over "no answer" is the short answer, the sentence around it the quote. With
+        ``trust_margin`` set, a span outside the sentence the heuristics choose must clear that margin;
+        otherwise the heuristics' sentence stands (with the model's span inside it, if it found one)."""
         shown = list(hits[: self.max_passages])
         if not shown:
             return None
@@ -217,6 +222,58 @@ class ExtractiveReader:
         if not spans:
             return None
         best = max(spans, key=lambda sp: sp.margin)
+        # What the question's form settles, the model's span must agree with (README, "The trained
+        # reader": the ablation): the item of a numbered list it names, a date or a number.
+        wanted, qtype = ordinal(question), question_type(question)
+        heuristic = None
+        if wanted is not None or qtype in ("date", "number"):
+            heuristic = self.choose_heuristic(question, hits, search_query=search_query)
+            if heuristic is not None and wanted is not None and heuristic.chosen[0].list_number == wanted:
+                return self._with_margin(heuristic, spans)
+            if qtype in ("date", "number"):
+                typed = self._typed_in(question, search_query, best, qtype)
+                if typed is not None:
+                    best = typed
+                elif heuristic is not None and heuristic.answer_span is not None:
+                    return self._with_margin(heuristic, spans)
+        if self.trust_margin is None or best.margin >= self.trust_margin:
+            return self._span_choice(question, shown, hits, best, search_query=search_query)
+        heuristic = heuristic or self.choose_heuristic(question, hits, search_query=search_query)
+        if heuristic is None:
+            return self._span_choice(question, shown, hits, best, search_query=search_query)
+        sent = heuristic.chosen[0]
+        for sp in sorted(spans, key=lambda x: -x.margin):
+            doc0 = shown[sp.passage].passage.start
+            if sp.passage == sent.n - 1 and sent.start <= doc0 + sp.start and doc0 + sp.end <= sent.end:
+                return self._span_choice(question, shown, hits, sp, search_query=search_query)
+        return self._with_margin(heuristic, spans)
+
+    @staticmethod
+    def _with_margin(choice: Choice, spans: Sequence[Span]) -> Choice:
+        """A heuristic choice with the model's margin for the passage it quotes (the abstention signal)."""
+        own = next((sp.margin for sp in spans if sp.passage == choice.chosen[0].n - 1),
+                   max(sp.margin for sp in spans))
+        return replace(choice, signals=replace(choice.signals, margin=own))
+
+    @staticmethod
+    def _typed_in(question: str, search_query: str, span: Span, qtype: str) -> Span | None:
+        """The date or number inside the model's span (the one nearest the question's words when it
+        holds several, else the first: where the model put the answer's start); ``None`` without one."""
+        typed = typed_spans(span.text, qtype)
+        if not typed:
+            return None
+        pick = typed[0]
+        if len(typed) > 1:
+            near, distance = span_near_question(question, search_query, span.text, typed)
+            if near is not None and distance <= _NEAR:
+                pick = near
+        if pick == (0, len(span.text)):
+            return span
+        a, b = clean_span(span.text, *pick)
+        return replace(span, start=span.start + a, end=span.start + b, text=span.text[a:b])
+
+    def _span_choice(self, question: str, shown: list[Hit], hits: Sequence[Hit], best: Span,
+                     *, search_query: str) -> Choice:
         hit = shown[best.passage]
         p = hit.passage
         # The sentence (or sentences) holding the span, markdown trimmed.

@@ -16,6 +16,10 @@ from qa.render import is_date_or_number, render_short, same_answer, to_arabic_di
     ("Aug. 2005", "ar", "", "أغسطس 2005"),
     ("12", "ar", "كم قرارا اتخذ المجلس؟", "12"),
     ("12", "ar", "كم قرارا اتخذ المجلس بين ١٩٩٠ و١٩٩١؟", "١٢"),     # the asker writes Arabic-Indic digits
+    ("ست", "en", "Into how many categories?", "6"),                   # a count word of the other language
+    ("عشر", "en", "", "10"), ("اثنا عشر", "en", "", "12"),
+    ("six", "ar", "كم فئة؟", "6"), ("Six", "ar", "كم فئة؟ ٣", "٦"),
+    ("ست", "ar", "كم فئة؟", "ست"), ("six", "en", "", "six"),          # the asker's own language: as written
 ])
 def test_dates_and_numbers_follow_the_asker(source, lang, question, expected):
     assert render_short(source, lang, question=question) == expected

@@ -19,7 +19,7 @@ LLAMA_CPP     := llama-cpp-python==0.3.36
 WHEELS        := $(HOME)/.cache/bayyina/wheels
 LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: demo test bench model llm-model browser clean
+.PHONY: demo test test-fast bench model llm-model browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -70,8 +70,13 @@ browser:
 test: $(TEST_STAMP) model llm-model browser
 	$(PY) -m pytest -q
 
+# The inner loop: everything but the tests marked slow (real models). CI runs `make test`.
+test-fast: $(TEST_STAMP) model
+	$(PY) -m pytest -q -m "not slow"
+
 bench: model llm-model
 	$(PY) bench/reader_closed.py --limit 0 --out reports/reader_closed.json
+	$(PY) bench/reader_cost.py --out reports/reader_cost.json
 	$(PY) bench/embed_threads.py
 	$(PY) bench/retrieval.py
 	$(PY) bench/llm_runtimes.py
@@ -81,6 +86,7 @@ bench: model llm-model
 	RAY_USAGE_STATS_ENABLED=0 $(PY) bench/ray_build.py --out reports/ray_build.json
 	$(PY) bench/scale.py --n 1000000 --flat --out reports/scale-1m.json
 	$(VENV)/bin/bayyina eval run bench/configs/bundled.toml --out reports/bundled
+	$(VENV)/bin/bayyina eval run bench/configs/bundled-heuristic.toml --out reports/bundled-heuristic
 	$(VENV)/bin/bayyina eval run bench/configs/bundled-llm.toml --out reports/bundled-llm
 	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad
 	$(VENV)/bin/bayyina eval run bench/configs/xquad-llm.toml --out reports/xquad-llm

@@ -110,19 +110,19 @@ class ExtractiveReader:
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
                  abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
                  min_words: int = 3, max_quote_words: int = 40, span_model: SpanModelLike | None | str = "trained",
-                 trust_margin: float | None = None, name: str | None = None) -> None:
+                 question_form: bool = True, name: str | None = None) -> None:
         """``span_model``: the trained span reader (``"trained"``, the default: the shipped one,
         sharing the embedder's embeddings), any object with its ``spans`` method, or ``None`` for the
         earlier heuristics alone (sentence scoring and typed spans; the ``heuristic`` reader).
-        ``trust_margin``: when the model's best span is outside the sentence the heuristics choose,
-        the model wins only with at least this margin over "no answer" (``None``: always)."""
+        ``question_form``: the span must agree with what the question's form settles (a date, a number,
+        the n-th item of a numbered list); ``False`` only for the ablation benchmark."""
         self.embedder = embedder
         if span_model == "trained":
             from qa.readers.span_model import SpanModel
 
             span_model = SpanModel(embedder)
         self.span_model = span_model
-        self.trust_margin = trust_margin
+        self.question_form = question_form
         if name:
             self.name = name
         self.weights = weights
@@ -211,14 +211,17 @@ class ExtractiveReader:
 
     def choose_span(self, question: str, hits: Sequence[Hit], *, search_query: str) -> Choice | None:
         """The trained model reads every shown passage in one batch; the span it prefers most
-        over "no answer" is the short answer, the sentence around it the quote. With
-        ``trust_margin`` set, a span outside the sentence the heuristics choose must clear that margin;
-        otherwise the heuristics' sentence stands (with the model's span inside it, if it found one)."""
+        over "no answer" is the short answer, the sentence around it the quote (agreeing with what
+        the question's form settles, unless ``question_form`` is off)."""
         shown = list(hits[: self.max_passages])
         if not shown:
             return None
         asked = model_question(question, search_query)
-        spans = self.span_model.spans(asked, [h.passage.text for h in shown])
+        # The model reads the retrieved passages (one batch); their neighbours are there for quoting
+        # and for the earlier reader's fallback.
+        read = [i for i, h in enumerate(shown) if h.via != "context"] or list(range(len(shown)))
+        spans = [replace(sp, passage=read[sp.passage])
+                 for sp in self.span_model.spans(asked, [shown[i].passage.text for i in read])]
         if not spans:
             return None
         best = max(spans, key=lambda sp: sp.margin)
@@ -226,7 +229,7 @@ class ExtractiveReader:
         # reader": the ablation): the item of a numbered list it names, a date or a number.
         wanted, qtype = ordinal(question), question_type(question)
         heuristic = None
-        if wanted is not None or qtype in ("date", "number"):
+        if self.question_form and (wanted is not None or qtype in ("date", "number")):
             heuristic = self.choose_heuristic(question, hits, search_query=search_query)
             if heuristic is not None and wanted is not None and heuristic.chosen[0].list_number == wanted:
                 return self._with_margin(heuristic, spans)
@@ -236,17 +239,7 @@ class ExtractiveReader:
                     best = typed
                 elif heuristic is not None and heuristic.answer_span is not None:
                     return self._with_margin(heuristic, spans)
-        if self.trust_margin is None or best.margin >= self.trust_margin:
-            return self._span_choice(question, shown, hits, best, search_query=search_query)
-        heuristic = heuristic or self.choose_heuristic(question, hits, search_query=search_query)
-        if heuristic is None:
-            return self._span_choice(question, shown, hits, best, search_query=search_query)
-        sent = heuristic.chosen[0]
-        for sp in sorted(spans, key=lambda x: -x.margin):
-            doc0 = shown[sp.passage].passage.start
-            if sp.passage == sent.n - 1 and sent.start <= doc0 + sp.start and doc0 + sp.end <= sent.end:
-                return self._span_choice(question, shown, hits, sp, search_query=search_query)
-        return self._with_margin(heuristic, spans)
+        return self._span_choice(question, shown, hits, best, search_query=search_query)
 
     @staticmethod
     def _with_margin(choice: Choice, spans: Sequence[Span]) -> Choice:

@@ -40,14 +40,14 @@ def main() -> int:
     from eval.datasets import load_conversations
 
     emb = qa.load_embedder(threads=args.threads, quiet=True)
-    index = qa.Index(emb)
-    index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
-    emb.embed_queries(["warm up"])
+    # Memory before anything else runs (work done first would leave freed memory the reader reuses).
     before = _rss_mb()
     t0 = time.perf_counter()
     reader = qa.make_reader("extractive", emb)
     load_s = time.perf_counter() - t0
     added = _rss_mb() - before
+    index = qa.Index(emb)
+    index.add_documents([qa.load(qa.bundled_corpus_path(), source="collective_security.ar.txt")])
     items = load_conversations(ROOT / "eval" / "examples" / "conversations.collective_security.jsonl")
     questions = [it.question for it in items if it.kind == "single"]
     out = {"threads": args.threads, "reader_load_s": round(load_s, 2), "reader_added_rss_mb": round(added, 1),

@@ -34,7 +34,8 @@ def model(real_embedder):
     ("متى انتهت العمليات العسكرية؟", AR, "27 فبراير 1991"),
     ("When was the Kok-Aral Dam completed?", EN, "August 2005"),
     ("Who paid for the Kok-Aral Dam?", EN, "the World Bank"),
-    ("Which resolution authorised the use of force?", AR, "678"),                # English question, Arabic text
+    ("What did the Security Council authorise in resolution 678?", AR,          # English question, Arabic text
+     "استخدام القوة لإخراج القوات العراقية من الكويت"),
     ("When did the military operations end?", AR, "27 فبراير 1991"),
 ])
 def test_the_shipped_model_finds_the_exact_span(model, question, text, gold):

@@ -87,6 +87,7 @@ bench: model llm-model
 	$(PY) bench/scale.py --n 1000000 --flat --out reports/scale-1m.json
 	$(VENV)/bin/bayyina eval run bench/configs/bundled.toml --out reports/bundled
 	$(VENV)/bin/bayyina eval run bench/configs/bundled-heuristic.toml --out reports/bundled-heuristic
+	$(VENV)/bin/bayyina eval run bench/configs/bundled-render.toml --out reports/bundled-render
 	$(VENV)/bin/bayyina eval run bench/configs/bundled-llm.toml --out reports/bundled-llm
 	$(VENV)/bin/bayyina eval run bench/configs/xquad.toml --out reports/xquad
 	$(VENV)/bin/bayyina eval run bench/configs/xquad-llm.toml --out reports/xquad-llm

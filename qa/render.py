@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sources.text import normalize
+from sources.text import detect_language, normalize
 
 _EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December")
@@ -30,7 +30,6 @@ _TO_ASCII = str.maketrans({**{_AR_DIGITS[i]: str(i) for i in range(10)},
                            **{chr(0x06F0 + i): str(i) for i in range(10)}, "٫": ".", "٬": ","})
 _TO_ARABIC = str.maketrans({str(i): _AR_DIGITS[i] for i in range(10)})
 _NEEDS_AR_DIGITS = re.compile("[٠-٩]")
-_EN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _AR_LEAD = re.compile(r"^(?:(?:في|عام|العام|سنة|يوم|منذ|حتى)\s+)+")
 
 
@@ -116,9 +115,7 @@ def render_short(text: str, asker_lang: str, *, question: str = "") -> str:
         return text
     count = _count_word(text)
     if count is not None:
-        other = (asker_lang == "en" and text.strip()[0] not in _EN_LETTERS) or \
-                (asker_lang == "ar" and text.strip()[0] in _EN_LETTERS)
-        if not other:
+        if detect_language(text) == asker_lang:
             return text
         out = str(count)
         return to_arabic_digits(out) if asker_lang == "ar" and _NEEDS_AR_DIGITS.search(question) else out

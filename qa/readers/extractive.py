@@ -227,18 +227,18 @@ class ExtractiveReader:
         best = max(spans, key=lambda sp: sp.margin)
         # What the question's form settles, the model's span must agree with (README, "The trained
         # reader": the ablation): the item of a numbered list it names, a date or a number.
+        # The earlier reader runs only when its answer may be taken (an ordinal, or no date/number in the span).
         wanted, qtype = ordinal(question), question_type(question)
-        heuristic = None
-        if self.question_form and (wanted is not None or qtype in ("date", "number")):
-            heuristic = self.choose_heuristic(question, hits, search_query=search_query)
-            if heuristic is not None and wanted is not None and heuristic.chosen[0].list_number == wanted:
-                return self._with_margin(heuristic, spans)
-            if qtype in ("date", "number"):
-                typed = self._typed_in(question, search_query, best, qtype)
-                if typed is not None:
-                    best = typed
-                elif heuristic is not None and heuristic.answer_span is not None:
+        if self.question_form:
+            typed = self._typed_in(question, search_query, best, qtype) if qtype in ("date", "number") else None
+            if wanted is not None or (qtype in ("date", "number") and typed is None):
+                heuristic = self.choose_heuristic(question, hits, search_query=search_query)
+                listed = wanted is not None and heuristic is not None and heuristic.chosen[0].list_number == wanted
+                untyped = qtype in ("date", "number") and typed is None
+                if listed or (untyped and heuristic is not None and heuristic.answer_span is not None):
                     return self._with_margin(heuristic, spans)
+            if typed is not None:
+                best = typed
         return self._span_choice(question, shown, hits, best, search_query=search_query)
 
     @staticmethod

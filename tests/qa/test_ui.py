@@ -2,6 +2,7 @@
 
 import os
 import re
+import time
 import shutil
 from pathlib import Path
 
@@ -230,9 +231,16 @@ def test_a_learner_asks_and_sees_the_exact_words(browser, locked, lang, size):
 
 
 def _assert_no_english(page) -> None:
-    text = page.evaluate("() => document.body.innerText")
-    placeholder = page.locator("#question textarea").get_attribute("placeholder") or ""
-    latin = set(re.findall(r"[A-Za-z]+", text + " " + placeholder)) - ALLOWED_LATIN
+    # Gradio's own status line ("common.complete") can show for a moment after an event: poll with a
+    # deadline, so only English that stays on the page fails.
+    deadline = time.monotonic() + 5
+    while True:
+        text = page.evaluate("() => document.body.innerText")
+        placeholder = page.locator("#question textarea").get_attribute("placeholder") or ""
+        latin = set(re.findall(r"[A-Za-z]+", text + " " + placeholder)) - ALLOWED_LATIN
+        if not latin or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
     assert not latin, f"English left in the Arabic interface: {sorted(latin)}"
 
 

@@ -68,10 +68,12 @@ browser:
 	  || echo "could not install fonts-noto-core: the chat falls back to the system's fonts"; }
 
 test: $(TEST_STAMP) model llm-model browser
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 # The inner loop: everything but the tests marked slow (real models). CI runs `make test`.
 test-fast: $(TEST_STAMP) model
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -m "not slow"
 
 bench: model llm-model

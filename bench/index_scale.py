@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scale import DIM, finish  # noqa: E402
+from bench.scale import DIM, finish
 
 
 def clustered(n: int, seed: int = 0, per_centre: int = 20, block: int = 100_000):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -332,7 +331,7 @@ def main() -> int:
         "tydi_ar": args.qa_train / "tydiqa-goldp-dev.ar.json",
         "arcd": args.bench / "arcd-train.ar.json",
     }
-    for name, path in files.items():
+    for path in files.values():
         if not path.is_file():
             print(f"{path} not found: pass --qa-train DIR / --bench DIR (../shared/qa-train, ../shared/bench).",
                   file=sys.stderr)
@@ -432,7 +431,6 @@ def main() -> int:
                           "steps_per_pass": len(plan), "hours_per_pass": round(dt * len(plan) / 3600, 2)}))
         return 0
     net.eval()
-    card_cfg = {"max_length": args.max_length, "stride": args.stride, "max_answer_tokens": 30}
     model = SpanModel.from_parts(net, tokenizer, Card(FORMAT_VERSION, "multilingual-e5-small", "", args.max_length,
                                                       args.stride, 30, config, {}))
     figures = {} if args.no_eval else {

@@ -66,8 +66,8 @@ def main() -> int:
     if args.dump:
         import json
 
-        args.dump.write_text(json.dumps({cond: [[ql, cl, d.tolist(), l.tolist(), r.tolist(), g.tolist()]
-                                                for ql, cl, d, l, r, g in rs] for cond, rs in rows.items()}))
+        args.dump.write_text(json.dumps({cond: [[ql, cl, d.tolist(), lx.tolist(), r.tolist(), g.tolist()]
+                                                for ql, cl, d, lx, r, g in rs] for cond, rs in rows.items()}))
 
     print("| w_lexical | w_rank | contains-gold (all) | ar→ar | en→en | ar→en | en→ar |")
     print("|---|---|---|---|---|---|---|")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from eval.citations import SupportJudge, citation_scores
 from eval.datasets import Question, paragraph_of

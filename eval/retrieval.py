@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 from eval.datasets import Question, SquadDataset, paragraph_of
 from qa import Index, IndexConfig, cache_dir, load_embedder

@@ -18,10 +18,10 @@ import subprocess
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import qa
 from eval.answers import answer_record, mean_of, summarise
@@ -227,7 +227,7 @@ def run(config: RunConfig, out_dir: str | Path, *, progress: bool = False, embed
             bar.close()
     results = {
         "name": config.name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - started, 1),
         "config": config.to_dict(), "config_toml": config.source, "seed": config.seed,
         "models": {"embedder": embedder.name, "reader": config.reader,

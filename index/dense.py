@@ -13,7 +13,8 @@ cells), so positions stay dense.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -159,7 +160,7 @@ class DenseIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._index.reconstruct_n(0, self.size)
 
-    def keep(self, rows: Sequence[int]) -> "DenseIndex":
+    def keep(self, rows: Sequence[int]) -> DenseIndex:
         """A new index holding only ``rows`` (in that order); an IVF keeps its trained cells."""
         kept_vectors = (self.vectors()[np.asarray(rows, dtype=np.int64)] if len(rows) else
                         np.zeros((0, self.dim), np.float32))
@@ -202,7 +203,7 @@ class DenseIndex:
 
     @classmethod
     def load(cls, path: Path, dim: int, *, expected_kind: str | None = None, nprobe: int = 0,
-             recall: float = 1.0) -> "DenseIndex":
+             recall: float = 1.0) -> DenseIndex:
         """Read ``path``; an IVF index is memory-mapped (its inverted lists stay on disk)."""
         from sources.errors import IndexError_, IndexMismatchError
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Hashable, Sequence, TypeVar
+from typing import TypeVar
+from collections.abc import Hashable, Sequence
 
 T = TypeVar("T", bound=Hashable)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class IndexConfig:
                 "quota_window": self.quota_window, "shard_passages": self.shard_passages}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "IndexConfig":
+    def from_dict(cls, d: dict) -> IndexConfig:
         return cls(chunk=ChunkConfig(int(d["max_tokens"]), int(d["overlap_tokens"])),
                    dense_kind=d.get("dense_kind", "auto"), rrf_k=int(d.get("rrf_k", RRF_K)),
                    dense_weight=float(d.get("dense_weight", 1.0)), bm25_weight=float(d.get("bm25_weight", 1.0)),
@@ -197,7 +197,7 @@ class Index:
 
     @classmethod
     def _of_shards(cls, embedder: Embedder, config: IndexConfig, built: Sequence[Shard],
-                   sources: Sequence[SourceInfo]) -> "Index":
+                   sources: Sequence[SourceInfo]) -> Index:
         """An index of shards built elsewhere (a distributed build), for ``sources``."""
         obj = cls(embedder, config)
         obj._sources = {s.source: s for s in sources}
@@ -376,7 +376,7 @@ class Index:
             "config": self.config.to_dict(),
             "shards": [s.entry() for s in self._shards],
             "counts": {"passages": len(self._passages), "sources": len(self._sources)},
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         written: list[Shard] = []
 
@@ -412,7 +412,7 @@ class Index:
         return str(store.read_manifest(folder).get("embedder", {}).get("name", ""))
 
     @classmethod
-    def load(cls, folder: str | Path, embedder: Embedder) -> "Index":
+    def load(cls, folder: str | Path, embedder: Embedder) -> Index:
         """Load a saved index, refusing one built with another format version or embedder."""
         folder = store.resolve(Path(folder))
         manifest = store.read_manifest(folder)

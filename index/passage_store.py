@@ -13,7 +13,7 @@ import json
 import mmap
 from array import array
 from pathlib import Path
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class PassageStore:
         self.end = np.zeros(0, np.int64)
 
     @classmethod
-    def of(cls, passages: Sequence[Passage]) -> "PassageStore":
+    def of(cls, passages: Sequence[Passage]) -> PassageStore:
         """Passages held in memory."""
         obj = cls()
         obj._items = tuple(passages)
@@ -41,7 +41,7 @@ class PassageStore:
         return obj
 
     @classmethod
-    def open(cls, path: Path, check) -> "PassageStore":
+    def open(cls, path: Path, check) -> PassageStore:
         """The passages of ``path`` (one JSON object a line), each parsed by ``check`` (which
         raises ``ValueError`` on a bad one) once, then read on demand."""
         obj = cls()
@@ -96,9 +96,6 @@ class PassageStore:
 
     def lang_of(self, i: int) -> str:
         return self.langs[self.lang_ix[i]]
-
-    def source_of(self, i: int) -> str:
-        return self.names[self.source_ix[i]]
 
     def rows_of_sources(self, sources: set[str]) -> np.ndarray:
         """The rows whose passages belong to ``sources``."""

@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -48,7 +48,7 @@ RAY_INSTALL = 'pip install "bayyina[ray]"'
 def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError:
         raise MissingDependencyError("The ray engine needs Ray Data.", RAY_INSTALL) from None
     return ray

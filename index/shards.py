@@ -18,7 +18,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -73,7 +73,7 @@ class Shard:
         return set(self.passages.names)
 
     def rebuilt(self, drop: set[str], passages: Sequence[Passage], vectors: np.ndarray, kind: IndexKind,
-                tuning: TuningQueries) -> "Shard":
+                tuning: TuningQueries) -> Shard:
         """A new shard without ``drop``'s passages and with ``passages`` (embedded as ``vectors``)
         added at the end; an IVF keeps its trained cells, and the kind follows the new size."""
         keep = np.setdiff1d(np.arange(self.size), self.passages.rows_of_sources(drop)).tolist()
@@ -84,7 +84,7 @@ class Shard:
 
     @classmethod
     def new(cls, name: str, passages: Sequence[Passage], vectors: np.ndarray, dim: int, kind: IndexKind,
-            tuning: TuningQueries) -> "Shard":
+            tuning: TuningQueries) -> Shard:
         dense = DenseIndex(dim, resolve_kind(kind, len(passages)))
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return _finish(name, PassageStore.of(passages), dense, kind, tuning)
@@ -114,7 +114,7 @@ class Shard:
                 fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
         return None
 
-    def saved_at(self, now: Path, final: Path, checksums: dict[str, str]) -> "Shard":
+    def saved_at(self, now: Path, final: Path, checksums: dict[str, str]) -> Shard:
         """This shard, recorded as saved with ``checksums`` (shard-relative) in the folder ``now``
         that is to be renamed ``final`` (a rename keeps each file's identity)."""
         identity = {}
@@ -171,10 +171,6 @@ def plan(items: Sequence, cap: int, sizes: dict[str, int], shard_of: dict[str, s
 
 def shard_name(number: int) -> str:
     return f"s{number:05d}"
-
-
-def next_name(shards: Sequence[Shard]) -> str:
-    return shard_name(max((int(s.name[1:]) for s in shards), default=-1) + 1)
 
 
 def offsets(shards: Sequence[Shard]) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class Stats:
     def avg_len(self) -> float:
         return self.tokens / self.passages if self.passages else 0.0
 
-    def __add__(self, other: "Stats") -> "Stats":
+    def __add__(self, other: Stats) -> Stats:
         return Stats(self.passages + other.passages, self.tokens + other.tokens,
                      tuple(a + b for a, b in zip(self.df, other.df)))
 
@@ -88,7 +88,7 @@ class SparseIndex:
         self.tokens = 0            # the sum of ``_lengths``, counted once (it is asked for every query)
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> "SparseIndex":
+    def build(cls, texts: Sequence[str]) -> SparseIndex:
         obj = cls()
         obj.size = len(texts)
         # An empty passage (all stop words) still needs a token list; bm25s adds "" for it.
@@ -164,7 +164,7 @@ class SparseIndex:
         np.save(folder / _LENGTHS, np.asarray(self._lengths, dtype=np.int32), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> "SparseIndex":
+    def load(cls, folder: Path, size: int) -> SparseIndex:
         obj = cls()
         obj.size = size
         lengths = np.load(folder / _LENGTHS, mmap_mode="r", allow_pickle=False)

@@ -31,7 +31,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from sources.errors import IndexError_, IndexMismatchError
 
@@ -96,7 +96,7 @@ def writer_lock(folder: str | Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[
             if time.monotonic() > deadline:
                 raise IndexError_(f"{folder} is being written by another process (pid {holder or '?'}, lock "
                                   f"{path}); try again when it has finished, or delete the lock file if "
-                                  "no Bayyina process is running.")
+                                  "no Bayyina process is running.") from None
             time.sleep(0.05)
             continue
         with os.fdopen(fd, "w", encoding="ascii") as fh:

@@ -47,7 +47,7 @@ class EmbeddedDocument:
     kind: str
     content_hash: str
     passages: tuple[Passage, ...]
-    vectors: "np.ndarray"
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder,
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, Hit, IndexInfo, ShardInfo, SourceInfo
 from qa.abstention import AbstentionModel, Decision, Signals
-from qa.assistant import MAX_QUESTION_CHARS, Assistant, QuestionError, question_language
+from qa.assistant import MAX_QUESTION_CHARS, Assistant, question_language
 from qa.llm.base import ChatModel, Generation, LLMError, Message
 from qa.llm.mistral import MistralRsChat
 from qa.llm.models import DEFAULT_LOCAL_MODEL, LOCAL_MODELS, LocalModel, local_model_path
@@ -24,6 +24,7 @@ from qa.errors import (
     IndexMismatchError,
     MissingDependencyError,
     ModelError,
+    QuestionError,
     SourceError,
 )
 from sources.chunking import ChunkConfig

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from index.types import Hit
 from qa.errors import BayyinaError
@@ -110,7 +110,7 @@ class Logistic:
                 "threshold": round(self.threshold, 6)}
 
     @classmethod
-    def from_dict(cls, d: dict, where: str) -> "Logistic":
+    def from_dict(cls, d: dict, where: str) -> Logistic:
         try:
             out = cls(tuple(float(w) for w in d["weights"]), float(d["bias"]), tuple(float(m) for m in d["mean"]),
                       tuple(float(s) for s in d["scale"]), float(d["threshold"]))
@@ -161,7 +161,7 @@ class AbstentionModel:
                 "strong": self.strong, **extra}
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "AbstentionModel":
+    def load(cls, path: str | Path | None = None) -> AbstentionModel:
         """The shipped parameters (``qa/data/abstention.json``) or a refitted file."""
         where = str(path) if path else "qa/data/abstention.json"
         try:

@@ -7,14 +7,14 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from index.embed import Embedder
 from index.hybrid import Index, IndexConfig
 from index.types import AddReport, SourceInfo
 from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
-from qa.errors import BayyinaError
+from qa.errors import BayyinaError, QuestionError
 from qa.readers.base import Reader
 from qa.readers.factory import READERS, ReaderOptions, make_reader
 from qa.types import Answer, AnswerChunk
@@ -23,10 +23,6 @@ from sources.text import detect_language
 
 MAX_QUESTION_CHARS = 2000
 _DONE = object()
-
-
-class QuestionError(BayyinaError):
-    """The question cannot be asked as given (empty, too long, not Arabic or English)."""
 
 
 def question_language(question: object) -> str:
@@ -90,7 +86,7 @@ class Assistant:
 
     @classmethod
     def default(cls, *, reader: Reader | str = "extractive", embedder: Embedder | None = None,
-                progress: bool = False, reader_options: ReaderOptions | None = None) -> "Assistant":
+                progress: bool = False, reader_options: ReaderOptions | None = None) -> Assistant:
         """An assistant over the bundled corpus (its index is built in the cache on first use)."""
         from qa.api import default_index_dir
 
@@ -100,7 +96,7 @@ class Assistant:
 
     @classmethod
     def load(cls, index_dir: str | Path, *, reader: Reader | str = "extractive",
-             embedder: Embedder | None = None, reader_options: ReaderOptions | None = None) -> "Assistant":
+             embedder: Embedder | None = None, reader_options: ReaderOptions | None = None) -> Assistant:
         if not isinstance(index_dir, (str, Path)) or not str(index_dir).strip():
             raise BayyinaError(f"index_dir must be a folder path, not {index_dir!r}.")
         if Path(index_dir).is_file():
@@ -113,7 +109,7 @@ class Assistant:
     def from_paths(cls, paths: Iterable[str | Path], index_dir: str | Path | None = None, *,
                    reader: Reader | str = "extractive", embedder: Embedder | None = None,
                    config: IndexConfig | None = None, progress: bool = False,
-                   reader_options: ReaderOptions | None = None) -> "Assistant":
+                   reader_options: ReaderOptions | None = None) -> Assistant:
         """Index files and folders (adding to ``index_dir`` when it holds an index) and answer from them.
         ``paths``: one path or a list of them. Checked before any model loads or file is read."""
         paths = path_list(paths)
@@ -139,7 +135,7 @@ class Assistant:
         return bot
 
     def with_reader(self, reader: Reader | str, *, abstain: bool = True,
-                    reader_options: ReaderOptions | None = None) -> "Assistant":
+                    reader_options: ReaderOptions | None = None) -> Assistant:
         """Another assistant over the same index (same documents, same lock, same saved folder)
         answering with ``reader``: a chat offering several readers keeps one index in memory."""
         other = Assistant(self.index, reader, k=self.k, context=self.context, abstain=abstain,
@@ -243,5 +239,7 @@ class Assistant:
         final = AnswerChunk()
         for chunk in self.stream(question, history, exclude_sources=exclude_sources):
             final = final + chunk
-        assert final.answer is not None
+        if final.answer is None:
+            raise BayyinaError("The reader stopped before it finished the answer (its stream ended "
+                               "without the final chunk); ask again, or report the reader's bug.")
         return final.answer

@@ -16,7 +16,8 @@ import os
 import re
 import time
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
 
 from index.hybrid import Index
 from index.types import Hit
@@ -39,8 +40,8 @@ try:
     from langchain_core.retrievers import BaseRetriever
     from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda, RunnablePassthrough
     from pydantic import ConfigDict
-except ImportError:  # pragma: no cover - a core dependency
-    raise MissingDependencyError("The answer chain needs LangChain's core package.", "pip install langchain-core")
+except ImportError as exc:  # pragma: no cover - a core dependency
+    raise MissingDependencyError("The answer chain needs LangChain's core package.", "pip install langchain-core") from exc
 
 
 def hit_to_document(hit: Hit) -> LCDocument:

@@ -10,7 +10,7 @@ passage that shares the most words with it.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from index.types import Hit
 from qa.readers.base import Evidence
@@ -18,7 +18,10 @@ from qa.readers.spans import display_text
 from qa.types import Citation
 from sources.text import tokenize
 
-_MARKER = re.compile(r"\[\s*([0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*)\s*\]")
+# The one citation-marker pattern (the chat, the HTTP API and the citation checks use it): [1],
+# [١], [1, 2], [١،٢].
+MARKER = re.compile(r"\[\s*([0-9\u0660-\u0669]+(?:\s*[,،]\s*[0-9\u0660-\u0669]+)*)\s*\]")
+_MARKER = MARKER
 _QUOTE = re.compile(r"«[^»]*»")
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 
@@ -40,12 +43,17 @@ def _outside_quotes(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if a < b]
 
 
+def marker_numbers(match: re.Match) -> list[int]:
+    """The numbers one ``MARKER`` match cites ("[١، 2]" → [1, 2])."""
+    return [int(x.strip().translate(_ARABIC_DIGITS)) for x in re.split(r"[,،]", match.group(1))]
+
+
 def markers(text: str) -> list[int]:
     """Every number cited in ``text`` (outside quotes), in order, with repeats."""
     out = []
     for a, b in _outside_quotes(text):
         for m in _MARKER.finditer(text, a, b):
-            out.extend(int(x.strip().translate(_ARABIC_DIGITS)) for x in re.split(r"[,،]", m.group(1)))
+            out.extend(marker_numbers(m))
     return out
 
 

@@ -12,7 +12,7 @@ import logging
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import qa
 from qa.abstain import nearest_label, unverified_note

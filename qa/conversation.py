@@ -10,7 +10,7 @@ is still to the user's own question, in the user's language; an LLM reader rewri
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa.errors import BayyinaError
 from qa.types import Turn

@@ -9,5 +9,11 @@ from sources.errors import (
     SourceError,
 )
 
+
+
+class QuestionError(BayyinaError):
+    """The question cannot be asked as given (empty, too long, not Arabic or English)."""
+
+
 __all__ = ["BayyinaError", "IndexError_", "IndexMismatchError", "MissingDependencyError", "ModelError",
-           "SourceError"]
+           "QuestionError", "SourceError"]

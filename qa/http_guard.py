@@ -20,7 +20,7 @@ import hmac
 import json
 import secrets
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from starlette.exceptions import HTTPException

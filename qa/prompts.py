@@ -11,7 +11,7 @@ the numbered evidence, the question, a reminder of the answer's language — com
 from __future__ import annotations
 
 import secrets
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa.llm.base import Message
 

@@ -18,15 +18,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal
+from typing import Annotated, Any, Literal
+from collections.abc import Iterator
 
+from qa import __version__
 from qa.assistant import Assistant
 from qa.errors import BayyinaError, MissingDependencyError
+from qa.citations import MARKER, marker_numbers
 from qa.types import Answer, Citation
 from qa.http_guard import Guard
 from qa.uploads import MAX_UPLOAD_MB, client_folder, delete_stored, safe_upload_name, store_uploads
@@ -42,7 +44,7 @@ except ImportError:  # pragma: no cover - gradio brings fastapi
 
 MAX_BODY_BYTES = 1_000_000
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = MARKER
 
 
 def doc_id(source: str) -> str:
@@ -203,7 +205,7 @@ def _error(status: int, message: str, type_: str, code: str | None = None, heade
 class _Slot:
     """One place in the generation queue, given back exactly once however the request ends."""
 
-    def __init__(self, gate: "_Gate") -> None:
+    def __init__(self, gate: _Gate) -> None:
         self._gate, self._held = gate, True
 
     def leave(self) -> None:
@@ -265,7 +267,7 @@ def create_app(bot: Assistant, *, api_key: str | None = None, cors: list[str] | 
     ``readers``: the readers the chat offers (``qa.ui.Readers``; default: only ``bot``'s)."""
     if queue is None:
         queue = 32 if bot.reader.name in ("extractive", "heuristic") else 2
-    app = FastAPI(title="Bayyina", version="0.1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title="Bayyina", version=__version__, docs_url=None, redoc_url=None,
                   description="Answers from your documents, in Arabic and English, with every claim cited. "
                               "OpenAI-compatible chat at /v1, native API at /api/v1.")
     gate = _Gate(queue)
@@ -543,12 +545,13 @@ def annotations(answer: Answer) -> list[dict]:
     by_n = {c.n: c for c in answer.citations}
     out = []
     for m in _MARKER.finditer(answer.text):
-        c: Citation | None = by_n.get(int(m.group(1)))
-        if c is None:
-            continue
-        out.append({"type": "url_citation", "url_citation": {
-            "start_index": m.start(), "end_index": m.end(), "title": Path(c.source).name,
-            "url": f"/api/v1/documents/{doc_id(c.source)}#chars={c.start}-{c.end}"}})
+        for n in marker_numbers(m):
+            c: Citation | None = by_n.get(n)
+            if c is None:
+                continue
+            out.append({"type": "url_citation", "url_citation": {
+                "start_index": m.start(), "end_index": m.end(), "title": Path(c.source).name,
+                "url": f"/api/v1/documents/{doc_id(c.source)}#chars={c.start}-{c.end}"}})
     return out
 
 

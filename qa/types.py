@@ -103,5 +103,5 @@ class AnswerChunk:
     delta: str = ""
     answer: Answer | None = None
 
-    def __add__(self, other: "AnswerChunk") -> "AnswerChunk":
+    def __add__(self, other: AnswerChunk) -> AnswerChunk:
         return AnswerChunk(self.delta + other.delta, other.answer or self.answer)

@@ -17,10 +17,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from qa.api import bundled_corpus_path
-from qa.assistant import Assistant, QuestionError, question_language
+from qa.assistant import Assistant, question_language
+from qa.errors import QuestionError
 from qa.errors import BayyinaError, MissingDependencyError
 from qa.readers.factory import READERS
 from qa.ui_render import ChatTurn, conversation_html, conversation_markdown, source_name
@@ -307,7 +308,8 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
                         if time.monotonic() - shown > STREAM_INTERVAL_S:
                             shown = time.monotonic()
                             yield render(s, ui)
-                assert final is not None
+                if final is None:
+                    raise BayyinaError("The reader stopped before it finished the answer; ask again.")
                 turn = ChatTurn(q, final)
             except BayyinaError as exc:
                 turn = ChatTurn(q, error=str(exc))

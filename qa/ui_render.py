@@ -11,13 +11,14 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
+from qa.citations import MARKER, marker_numbers
 from qa.types import Answer, Citation
 from qa.ui_text import BUNDLED, passages_words, t
 from sources.text import detect_language
 
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = MARKER
 _QUOTED = re.compile(r"«[^»]*»")
 _LEAD = re.compile(r"^[\s—–:،,.-]+")
 
@@ -87,7 +88,7 @@ def _chip(key: str, n: int, c: Citation | None, answer: Answer, ui: str) -> str:
 def _with_chips(text: str, key: str, answer: Answer, ui: str) -> str:
     by_n = {c.n: c for c in answer.citations}
     body = _isolated(text)
-    return _MARKER.sub(lambda m: _chip(key, int(m.group(1)), by_n.get(int(m.group(1))), answer, ui), body)
+    return _MARKER.sub(lambda m: "".join(_chip(key, n, by_n.get(n), answer, ui) for n in marker_numbers(m)), body)
 
 
 def _sources_list(key: str, answer: Answer, ui: str) -> str:

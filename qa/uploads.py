@@ -12,7 +12,7 @@ import re
 import secrets
 import shutil
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from sources.loaders import SUPPORTED_SUFFIXES
 

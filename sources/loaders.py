@@ -14,7 +14,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sources.errors import BayyinaError, MissingDependencyError, SourceError
 from sources.limits import LIMITS, check_docx, check_size, mixed_encoding

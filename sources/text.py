@@ -138,9 +138,7 @@ def soft_overlap(query_tokens: set[str], text_tokens: set[str]) -> int:
     قرار/قرارا, انتهت/انتهاء) — both sides as ``tokenize`` makes them."""
     found = 0
     for q in query_tokens:
-        if q in text_tokens:
-            found += 1
-        elif is_arabic_word(q) and len(q) >= 3 and any(
+        if q in text_tokens or is_arabic_word(q) and len(q) >= 3 and any(
                 _near_arabic(form, t) for form in _conjunction_forms(q) for t in text_tokens):
             found += 1
     return found

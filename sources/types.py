@@ -43,7 +43,7 @@ class Document:
 
 
 def passage_id(source: str, start: int, end: int, text: str) -> str:
-    digest = hashlib.sha256(f"{source}\x00{start}\x00{end}\x00{text}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{source}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()
     return digest[:20]
 
 
@@ -65,6 +65,6 @@ class Passage:
                 "end": self.end, "lang": self.lang, "page": self.page, "heading": self.heading}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Passage":
+    def from_dict(cls, d: dict) -> Passage:
         return cls(id=str(d["id"]), text=str(d["text"]), source=str(d["source"]), start=int(d["start"]),
                    end=int(d["end"]), lang=str(d["lang"]), page=d.get("page"), heading=str(d.get("heading", "")))

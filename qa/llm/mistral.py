@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from qa.errors import MissingDependencyError
 from qa.llm.base import Generation, LLMError, Message

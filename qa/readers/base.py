@@ -9,7 +9,8 @@ the ``Reading`` (whose ``delta``, if any, is not shown separately: the reading's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Sequence
 
 from index.types import Hit
 

@@ -1,6 +1,12 @@
 """The offline default reader: it quotes the words of the retrieved passages that answer.
 
-No generative model. Every sentence of the top passages is scored against the (condensed)
+No generative model. The trained span reader (``qa.readers.span_model``) reads the retrieved
+passages and its best span over "no answer" is the short answer; the question's form (a date, a
+number, the n-th or last item of a numbered list) is held to by the earlier reader described next,
+and across languages — where the model, trained on same-language pairs, chooses passages poorly —
+each span is weighed with that reader's score of its sentence (``ExtractiveReader._cross_best``).
+
+The earlier reader (``span_model=None``, the ``heuristic`` reader): every sentence of the top passages is scored against the (condensed)
 question with the multilingual embedder — so it works across languages — together with lexical
 overlap on the shared Arabic/English tokeniser, the passage's retrieval rank and whether the
 sentence holds what the question asks for (a date for "when", a number for "how many"). Inside the
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -27,7 +33,7 @@ from qa.abstention import AbstentionModel, Signals, signals
 from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.span_model import Span, SpanModelLike, model_question
 from qa.render import render_short
-from qa.readers.spans import (clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
+from qa.readers.spans import (LAST, clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
                               short_span, span_near_question, typed_spans, windows)
 from sources.chunking import sentences
 from sources.text import detect_language, soft_overlap, tokenize
@@ -46,6 +52,12 @@ class _Candidate:
     rank: int        # retrieval rank of the hit (a context passage shares its retrieved neighbour's)
     list_number: int | None = None   # its number when it is an item of a numbered list
     lead_in: str = ""                # … and the line that introduces that list ("…على ست فئات، هي:")
+    list_last: bool = False          # … and whether it is the list's last shown item
+
+    def is_item(self, wanted: int | None) -> bool:
+        """Whether it is the list item a question asks for (``qa.readers.spans.ordinal``)."""
+        return (wanted is not None and self.list_number is not None
+                and (self.list_number == wanted or (wanted == LAST and self.list_last)))
 
     @property
     def meaning(self) -> str:
@@ -90,6 +102,12 @@ def _lexical(qtokens: set[str], text: str) -> float:
     return soft_overlap(qtokens, set(tokenize(text, stem=True, stopwords=True))) / len(qtokens)
 
 
+def _crosses(question: str, text: str) -> bool:
+    """Whether the question and the passage are in different languages (Arabic and English)."""
+    q, t = detect_language(question), detect_language(text)
+    return q in ("ar", "en") and t in ("ar", "en") and q != t
+
+
 def language_note(source_lang: str, asker_lang: str) -> str:
     """A sentence telling the asker the quote is in the other language."""
     if source_lang not in ("ar", "en") or asker_lang not in ("ar", "en") or source_lang == asker_lang:
@@ -110,13 +128,21 @@ class ExtractiveReader:
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
                  abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
                  min_words: int = 3, max_quote_words: int = 40, span_model: SpanModelLike | None | str = "trained",
-                 question_form: bool = True, name: str | None = None) -> None:
+                 question_form: bool = True, cross_language: str = "fused", cross_weight: float = 0.01, name: str | None = None) -> None:
         """``span_model``: the trained span reader (``"trained"``, the default: the shipped one,
         sharing the embedder's embeddings), any object with its ``spans`` method, or ``None`` for the
         earlier heuristics alone (sentence scoring and typed spans; the ``heuristic`` reader).
         ``question_form``: the span must agree with what the question's form settles (a date, a number,
-        the n-th item of a numbered list); ``False`` only for the ablation benchmark."""
+        the n-th item of a numbered list); ``False`` only for the ablation benchmark.
+        ``cross_language``: when the model's best span is in the other language than the question,
+        ``"sentence"`` (the default) lets the earlier reader's multilingual sentence scoring choose the
+        sentence and the model the span inside it; ``"model"`` takes the model's span as it is (the
+        ablation: the model, trained on same-language pairs, chooses poorly across languages)."""
+        if cross_language not in ("fused", "model"):
+            raise ValueError(f"cross_language={cross_language!r}: choose 'fused' or 'model'.")
+        self.cross_weight = cross_weight
         self.embedder = embedder
+        self.cross_language = cross_language
         if span_model == "trained":
             from qa.readers.span_model import SpanModel
 
@@ -167,7 +193,7 @@ class ExtractiveReader:
                 number = list_number(p.text, s)
                 out.append(_Candidate(n, p.start + s, p.start + e, text, p.source, hit.rank, number,
                                       _lead_in(hits, p.source, p.start + s) if number is not None else ""))
-        return out
+        return _mark_last_items(out)
 
     def score(self, question: str, search_query: str, candidates: Sequence[_Candidate]
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +224,7 @@ class ExtractiveReader:
                     _, distance = span_near_question(question, "", c.text, spans)
                     near[i] = 1.0 / (1.0 + distance)
         wanted = ordinal(question)
-        listed = np.array([wanted is not None and c.list_number == wanted for c in candidates], np.float32)
+        listed = np.array([c.is_item(wanted) for c in candidates], np.float32)
         score = (w.dense * dense + w.lexical * lex + w.rank * rank + w.answer_type * typed + w.answer_near * near
                  + w.list_position * listed)
         return score, dense
@@ -225,6 +251,8 @@ class ExtractiveReader:
         if not spans:
             return None
         best = max(spans, key=lambda sp: sp.margin)
+        if self.cross_language == "fused" and _crosses(question, shown[best.passage].passage.text):
+            best = self._cross_best(question, shown, hits, spans, search_query=search_query)
         # What the question's form settles, the model's span must agree with (README, "The trained
         # reader": the ablation): the item of a numbered list it names, a date or a number.
         # The earlier reader runs only when its answer may be taken (an ordinal, or no date/number in the span).
@@ -233,13 +261,52 @@ class ExtractiveReader:
             typed = self._typed_in(question, search_query, best, qtype) if qtype in ("date", "number") else None
             if wanted is not None or (qtype in ("date", "number") and typed is None):
                 heuristic = self.choose_heuristic(question, hits, search_query=search_query)
-                listed = wanted is not None and heuristic is not None and heuristic.chosen[0].list_number == wanted
+                listed = heuristic is not None and heuristic.chosen[0].is_item(wanted)
                 untyped = qtype in ("date", "number") and typed is None
                 if listed or (untyped and heuristic is not None and heuristic.answer_span is not None):
                     return self._with_margin(heuristic, spans)
             if typed is not None:
                 best = typed
         return self._span_choice(question, shown, hits, best, search_query=search_query)
+
+    def _cross_best(self, question: str, shown: list[Hit], hits: Sequence[Hit], spans: Sequence[Span],
+                    *, search_query: str) -> Span:
+        """Across languages the model (trained on same-language pairs) and the earlier reader's
+        multilingual sentence scoring err on different questions: each passage's best span is scored
+        by its sentence's score plus ``cross_weight`` × its margin, beside the best-scored sentence
+        read alone by the model; the highest wins."""
+        candidates = self.candidates(hits)
+        if not candidates:
+            return max(spans, key=lambda sp: sp.margin)
+        scores, _ = self.score(question, search_query or question, candidates)
+        shown_ids = {id(h.passage): i for i, h in enumerate(shown)}
+
+        def sentence_score(sp: Span) -> float | None:
+            p = shown[sp.passage].passage
+            for c, sc in zip(candidates, scores):
+                if c.source == p.source and c.start <= p.start + sp.start < c.end:
+                    return float(sc)
+            return None
+
+        options: list[tuple[float, Span]] = []
+        for sp in spans:
+            sc = sentence_score(sp)
+            if sc is not None:
+                options.append((sc + self.cross_weight * sp.margin, sp))
+        top = candidates[int(np.argmax(scores))]
+        inside = any(top.source == shown[sp.passage].passage.source
+                     and top.start <= shown[sp.passage].passage.start + sp.start < top.end for sp in spans)
+        where = shown_ids.get(id(hits[top.n - 1].passage)) if top.n <= len(hits) else None
+        if not inside and where is not None:
+            p = shown[where].passage
+            read = self.span_model.spans(model_question(question, search_query), [p.text],
+                                         within=[(top.start - p.start, top.end - p.start)])
+            if read:
+                options.append((float(scores.max()) + self.cross_weight * read[0].margin,
+                                replace(read[0], passage=where)))
+        if not options:
+            return max(spans, key=lambda sp: sp.margin)
+        return max(options, key=lambda o: o[0])[1]
 
     @staticmethod
     def _with_margin(choice: Choice, spans: Sequence[Span]) -> Choice:
@@ -347,7 +414,7 @@ class ExtractiveReader:
         # The short answer inside the best sentence (offsets relative to the sentence).
         span: tuple[int, int] | None = None
         typed = typed_spans(best.text, qtype)
-        if best.list_number is not None and best.list_number == ordinal(question):
+        if best.is_item(ordinal(question)):
             span = (0, len(best.text))   # the list item asked for is the answer
         elif typed:
             # The user's own words first (a follow-up's previous question may sit near another date).
@@ -456,6 +523,20 @@ def _around(text: str, start: int, end: int, words: int = 8, *, before: int | No
     left = text[:start].split()[-(words if before is None else before):] if (before is None or before) else []
     right = text[end:].split()[:(words if after is None else after)] if (after is None or after) else []
     return " ".join(left + [text[start:end]] + right)
+
+
+def _mark_last_items(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Mark the last item of every run of numbered list items (1, 2, 3 … in document order)."""
+    order = sorted(range(len(candidates)), key=lambda i: (candidates[i].source, candidates[i].start))
+    last: set[int] = set()
+    for pos, i in enumerate(order):
+        c = candidates[i]
+        if c.list_number is None:
+            continue
+        nxt = candidates[order[pos + 1]] if pos + 1 < len(order) else None
+        if nxt is None or nxt.source != c.source or nxt.list_number != c.list_number + 1:
+            last.add(i)
+    return [replace(c, list_last=True) if i in last else c for i, c in enumerate(candidates)]
 
 
 def _is_list_item(text: str, start: int) -> bool:

@@ -16,7 +16,8 @@ import json
 import logging
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class LLMReader:
     retrieved passages the model reads (each costs prompt-processing time on a CPU)."""
 
     def __init__(self, chat: ChatModel, *, passages: int = 3, max_tokens: int = 96, abstain: bool = True,
-                 gate: Reader | None = None, selector: "ExtractiveReader | None" = None, sentences: int = 6,
+                 gate: Reader | None = None, selector: ExtractiveReader | None = None, sentences: int = 6,
                  name: str = "llm", defend: bool = True) -> None:
         """``gate``: a reader whose abstention decides first (the extractive reader with its calibrated
         decision): when it abstains the model is not asked — a small model rarely says "not in

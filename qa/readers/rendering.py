@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from index.types import Hit
 from qa.llm.base import ChatModel, LLMError, Message

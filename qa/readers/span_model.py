@@ -21,7 +21,8 @@ import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def load_base_weights(net: Any, model_dir: Path) -> None:
     torch = _torch()
     state = {}
     with safe_open(str(Path(model_dir) / "model.safetensors"), framework="pt") as fh:
-        for key in fh.keys():
+        for key in fh.keys():  # noqa: SIM118 - a safetensors handle, not a dict
             if key.startswith(("embeddings.", "encoder.")):
                 state[key] = fh.get_tensor(key)
     missing = [k for k in net.bert.state_dict() if k not in state and "position_ids" not in k]
@@ -125,7 +126,8 @@ def file_embeddings(config: dict, model_dir: Path) -> Any:
     if not path.is_file():
         raise ModelError(f"{path} is missing: prepare the embedder first (make model).")
     with safe_open(str(path), framework="pt") as fh:
-        state = {k[len("embeddings."):]: fh.get_tensor(k) for k in fh.keys() if k.startswith("embeddings.")}
+        state = {k[len("embeddings."):]: fh.get_tensor(k) for k in fh.keys()  # noqa: SIM118
+                 if k.startswith("embeddings.")}
     words = state.pop("word_embeddings.weight", None)
     if words is None:
         raise ModelError(f"{path}: no word embeddings; rebuild the embedder (make model).")
@@ -168,7 +170,7 @@ class Card:
     raw: dict
 
     @classmethod
-    def read(cls, folder: Path) -> "Card":
+    def read(cls, folder: Path) -> Card:
         path = Path(folder) / CARD_FILE
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
@@ -204,7 +206,8 @@ class Span:
 class SpanModelLike(Protocol):
     """What the extractive reader needs of a span model (the trained one, or a fake in tests)."""
 
-    def spans(self, question: str, texts: Sequence[str]) -> list["Span"]: ...
+    def spans(self, question: str, texts: Sequence[str], *,
+              within: Sequence[tuple[int, int] | None] | None = None) -> list[Span]: ...
 
 
 def model_question(question: str, search_query: str = "") -> str:
@@ -264,7 +267,7 @@ class SpanModel:
         self.tokenizer = tok if tok is not None else load_tokenizer(model_dir)
 
     @classmethod
-    def from_parts(cls, net: Any, tokenizer: Any, card: "Card") -> "SpanModel":
+    def from_parts(cls, net: Any, tokenizer: Any, card: Card) -> SpanModel:
         """A model around an already built network (training evaluates its checkpoints this way)."""
         self = cls.__new__(cls)
         self.net, self.tokenizer, self.card = net, tokenizer, card
@@ -284,9 +287,11 @@ class SpanModel:
             start, end = self.net(enc["input_ids"], enc["attention_mask"], context)
         return start.float().numpy(), end.float().numpy(), context.numpy()
 
-    def spans(self, question: str, texts: Sequence[str], *, batch: int = 32) -> list[Span]:
+    def spans(self, question: str, texts: Sequence[str], *, batch: int = 32,
+              within: Sequence[tuple[int, int] | None] | None = None) -> list[Span]:
         """The best span of each passage in ``texts`` (one batch of windows for them all), in the
-        order of ``texts``; a passage without any readable token gets no entry."""
+        order of ``texts``; a passage without any readable token gets no entry. ``within``: per
+        passage, the characters ``[a, b)`` the span must lie in (the passage is still read whole)."""
         if not texts:
             return []
         best: dict[int, Span] = {}
@@ -298,7 +303,12 @@ class SpanModel:
             offsets = enc["offset_mapping"].tolist()
             for w, owner in enumerate(owners):
                 text = chunk[owner]
-                span = self._best_in_window(start[w], end[w], context[w], offsets[w], text)
+                allowed = context[w]
+                bounds = within[lo + owner] if within is not None else None
+                if bounds is not None:
+                    a, b = bounds
+                    allowed = allowed & np.array([a <= o[0] and o[1] <= b for o in offsets[w]])
+                span = self._best_in_window(start[w], end[w], allowed, offsets[w], text)
                 if span is None:
                     continue
                 s, e, score, null = span

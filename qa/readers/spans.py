@@ -408,12 +408,15 @@ _ORDINALS = {
     7: ("seventh", "7th", "السابع", "السابعه"), 8: ("eighth", "8th", "الثامن", "الثامنه"),
     9: ("ninth", "9th", "التاسع", "التاسعه"), 10: ("tenth", "10th", "العاشر", "العاشره"),
 }
+LAST = -1   # what ``ordinal`` returns for "the last one" ("last", "final", "الأخير", "الأخيرة")
+_ORDINALS[LAST] = ("last", "final", "الاخير", "الاخيره")
 _ORDINAL_OF = {normalize(w): n for n, ws in _ORDINALS.items() for w in ws}
 _LIST_MARK = re.compile(r"\s*\(?(\d{1,2})[.)]\s")
 
 
 def ordinal(question: str) -> int | None:
-    """The position a question asks about ("the fifth category", "الفئة الخامسة"), if any."""
+    """The position a question asks about ("the fifth category", "الفئة الخامسة"; ``LAST`` for
+    "the last one", "الأخيرة"), if any."""
     for w in normalize(question).replace("؟", " ").replace("?", " ").split():
         w = w[1:] if w[:1] in ("و", "ف") and w[1:] in _ORDINAL_OF else w
         if w in _ORDINAL_OF:

@@ -100,7 +100,7 @@ def test_every_index_file_tampered_is_refused(saved, tmp_path, fake_embedder):
     secret = tmp_path / "shadow"
     secret.write_text(SECRET)
     tried = 0
-    for label, rel, how in _file_variants(saved):
+    for _label, rel, how in _file_variants(saved):
         folder = tmp_path / f"f{tried}"
         shutil.copytree(saved, folder)
         target = folder / rel

@@ -66,3 +66,27 @@ class SlowReader:
             time.sleep(self.delay)
             yield ReadingChunk(delta=word if i == 0 else " " + word)
         yield ReadingChunk(reading=final)
+
+
+class FakeSpanModel:
+    """A span model (``qa.readers.span_model.SpanModelLike``) that finds given words: ``answers``
+    maps a phrase to its margin; in each passage the phrase with the highest margin that occurs
+    is its best span (null score 0)."""
+
+    def __init__(self, answers: dict[str, float]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def spans(self, question, texts, *, within=None):
+        from qa.readers.span_model import Span
+
+        self.calls.append((question, tuple(texts)))
+        out = []
+        for i, text in enumerate(texts):
+            a, b = within[i] if within and within[i] else (0, len(text))
+            found = [(m, w) for w, m in self.answers.items() if w in text[a:b]]
+            if found:
+                margin, words = max(found)
+                start = text.index(words, a)
+                out.append(Span(i, start, start + len(words), words, margin, 0.0))
+        return out

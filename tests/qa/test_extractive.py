@@ -63,6 +63,7 @@ CORPUS = qa.bundled_corpus_path().read_text(encoding="utf-8")
     ("متى صدر القرار 678؟", "29 نوفمبر 1990"),
     ("كم قرارا اتخذ مجلس الأمن إبان أزمة الكويت؟", "12"),
     ("ما الفئة الخامسة من التهديدات؟", "الإرهاب"),
+    ("ما الفئة الأخيرة من التهديدات؟", "الجريمة المنظمة العالمية"),
     ("Which Security Council resolution authorised the use of force against Iraq?", "678"),
     ("Into how many categories can the threats be grouped?", "ست"),           # rendered "6" for the asker
     ("ما المفهوم الذي جاء أوسع نطاقا من مفهوم الأمن الجماعي؟", "الأمن الإنساني"),

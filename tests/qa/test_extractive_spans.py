@@ -64,3 +64,51 @@ def test_the_llm_reader_reads_sentences_and_snaps_to_the_source(fake_embedder, b
     c = a.citations[0]
     assert a.text.startswith("August 2005 [") and c.answer_text == "August 2005"
     assert ARAL[c.answer_start:c.answer_end] == "August 2005" and c.end - c.start < 80
+
+
+@pytest.mark.parametrize("question", ["ما الفئة الأخيرة من التهديدات؟", "Which category comes last?"])
+def test_the_last_item_of_a_numbered_list_gets_the_position_bonus(bot, fake_embedder, question):
+    from dataclasses import replace
+
+    from qa.readers.extractive import ExtractiveReader, ExtractiveWeights
+
+    reader = ExtractiveReader(fake_embedder, abstain=False, span_model=None)
+    flat = ExtractiveReader(fake_embedder, abstain=False, span_model=None,
+                            weights=replace(ExtractiveWeights(), list_position=0.0))
+    hits = bot.index.search("ويمكن إجمال هذه التهديدات على ست فئات", k=3)
+    cands = reader.candidates(hits)
+    gain = reader.score(question, question, cands)[0] - flat.score(question, question, cands)[0]
+    bonus = {c.text: round(float(g), 6) for c, g in zip(cands, gain) if g}
+    assert bonus == {"الجريمة المنظمة العالمية": ExtractiveWeights().list_position}
+
+
+def test_the_last_item_is_the_last_of_its_run_not_of_the_document(fake_embedder):
+    from qa.readers.extractive import ExtractiveReader
+
+    text = "الفئات:\n1. الأولى هنا\n2. الثانية هنا\n\nالأنواع:\n1. نوع أول هنا\n2. نوع ثان هنا\n3. نوع ثالث هنا\n"
+    index = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(200, 10)))
+    index.add_documents([Document("lists.ar.txt", text)])
+    reader = ExtractiveReader(fake_embedder, abstain=False, span_model=None)
+    last = [c.text for c in reader.candidates(index.search("الفئات", k=3)) if c.list_last]
+    assert last == ["الثانية هنا", "نوع ثالث هنا"]
+
+
+def test_across_languages_the_sentence_score_can_overrule_the_models_margin(fake_embedder):
+    """The model prefers a span in the wrong Arabic sentence by a small margin; the English question's
+    sentence score settles it — unless the margin is weighted to win (the ablation setting)."""
+    from qa.readers.extractive import ExtractiveReader
+    from tests.qa.fakes import FakeSpanModel
+
+    doc = ("بنى الاتحاد السوفيتي السد العالي في أسوان.\n\n"
+           "The Kok-Aral Dam was completed in August 2005 بمال البنك الدولي.\n")
+    index = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(12, 0)))
+    index.add_documents([Document("dams.txt", doc)])
+    model = FakeSpanModel({"الاتحاد السوفيتي": 2.0, "البنك الدولي": 1.0})
+    q = "Who paid for the Kok-Aral Dam completed in August 2005?"
+    fused = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model, cross_weight=0.01))
+    assert fused.ask(q).short == "البنك الدولي"
+    trusting = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model, cross_weight=10.0))
+    assert trusting.ask(q).short == "الاتحاد السوفيتي"
+    alone = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model,
+                                                 cross_language="model"))
+    assert alone.ask(q).short == "الاتحاد السوفيتي"

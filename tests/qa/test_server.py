@@ -158,7 +158,7 @@ def test_a_missing_or_wrong_key_is_401_json(served, key):
     code, body, _ = _post(url, "/api/v1/ask", {"question": EN_Q}, key=key)
     assert code == 401 and body["error"]["code"] == "invalid_api_key"
     code, body, _ = _post(url, "/api/v1/health", {}, key=None)
-    assert code in (405, 200)      # liveness needs no key (GET)
+    assert code == 405 and body["error"]["code"] == "method_not_allowed"   # liveness is GET (and needs no key)
 
 
 def test_bad_requests_are_openai_shaped_errors(served):

@@ -59,6 +59,20 @@ def test_passages_are_read_in_one_batch_in_order(model):
     assert max(spans, key=lambda s: s.margin).passage == 1
 
 
+def test_a_span_can_be_held_to_one_sentence_of_the_passage(model):
+    q = "When was the Kok-Aral Dam completed?"
+    best = model.spans(q, [EN])[0]
+    a = EN.index(".") + 1                       # everything after the first sentence …
+    if best.start >= a:
+        a, b = 0, EN.index(".") + 1             # … or the first sentence alone
+    else:
+        b = len(EN)
+    held = model.spans(q, [EN], within=[(a, b)])
+    assert held and a <= held[0].start < held[0].end <= b and held[0].margin <= best.margin
+    assert EN[held[0].start:held[0].end] == held[0].text
+    assert model.spans(q, [EN], within=[None]) == [best]
+
+
 def test_the_follow_up_question_leads():
     assert model_question("When was it issued?", "Which resolution? When was it issued?") == \
         "When was it issued? Which resolution?"
@@ -91,7 +105,7 @@ def test_tampered_weights_are_refused(tmp_path, real_embedder):
 
 def _squad(title_paragraphs: list[tuple[str, str, list[tuple[str, str]]]]) -> dict:
     data = []
-    for i, (title, context, qas) in enumerate(title_paragraphs):
+    for title, context, qas in title_paragraphs:
         data.append({"title": title, "paragraphs": [{"context": context, "qas": [
             {"id": f"{title}-{j}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
             for j, (q, a) in enumerate(qas)]}]})

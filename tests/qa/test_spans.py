@@ -1,6 +1,6 @@
 import pytest
 
-from qa.readers.spans import (clause_spans, clean_span, display_text, is_heading_line, key_terms, question_type,
+from qa.readers.spans import (LAST, ordinal, clause_spans, clean_span, display_text, is_heading_line, key_terms, question_type,
                               short_span, snap, span_near_question, typed_spans, windows)
 
 
@@ -89,3 +89,12 @@ def test_snap_to_the_sources_own_words():
 def test_key_terms_are_numbers_and_names():
     assert key_terms("What did resolution 660 demand from Saddam Hussein?") == {"660", "saddam", "hussein"}
     assert key_terms("متى صدر القرار ٦٧٨؟") == {"678"}
+
+
+@pytest.mark.parametrize("question, position", [
+    ("ما الفئة الخامسة من التهديدات؟", 5), ("وما الفئة الأخيرة؟", LAST), ("ما آخر الفئات؟", None),
+    ("What is the fifth category?", 5), ("Which one comes last?", LAST), ("What was the final category?", LAST),
+    ("What is collective security?", None), ("ما الأمن الجماعي؟", None),
+])
+def test_the_position_a_question_asks_for(question, position):
+    assert ordinal(question) == position

@@ -100,3 +100,21 @@ def test_a_generated_answer_without_a_quote_still_shows_the_supporting_words(fak
     assert '<blockquote class="quote" dir="ltr">«resolution <mark class="answer">678</mark>»</blockquote>' in card
     quoted = _answer(build(bilingual_docs, fake_embedder))          # already quotes: no second quote
     assert "blockquote" not in answer_card("c1-m2", ChatTurn("resolution 678", quoted), "en")
+
+
+def test_arabic_digit_and_joined_markers_become_chips_and_annotations(fake_embedder, bilingual_docs):
+    """One marker pattern for the chat, the HTTP API and the citation checks: [١] and [1، 1] count."""
+    from dataclasses import replace
+
+    from index.hybrid import build
+    from qa.citations import markers
+    from qa.server import annotations
+
+    answer = _answer(build(bilingual_docs, fake_embedder))
+    for text in ("678 [١]", "678 [1، ١]"):
+        arabic = replace(answer, text=text)
+        card = answer_card("c1-m2", ChatTurn("resolution 678", arabic), "en")
+        assert 'href="#c1-m2-s1"' in card and "[" not in re.sub(r"<[^>]+>", "", card).split("678", 1)[1][:8]
+        notes = annotations(arabic)
+        assert notes and all(n["url_citation"]["start_index"] == text.index("[") for n in notes)
+        assert set(markers(text)) == {1}

@@ -15,13 +15,13 @@ from index.types import AddReport, SourceInfo
 from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history
 from qa.errors import BayyinaError, QuestionError
+from qa.limits import MAX_QUESTION_CHARS
 from qa.readers.base import Reader
 from qa.readers.factory import READERS, ReaderOptions, make_reader
 from qa.types import Answer, AnswerChunk
 from sources.loaders import path_list
 from sources.text import detect_language
 
-MAX_QUESTION_CHARS = 2000
 _DONE = object()
 
 

@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 from collections.abc import Sequence
 
+from qa.limits import MAX_UPLOAD_MB
 from sources.loaders import SUPPORTED_SUFFIXES
 
-MAX_UPLOAD_MB = 50
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 

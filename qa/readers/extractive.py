@@ -274,38 +274,46 @@ class ExtractiveReader:
         """Across languages the model (trained on same-language pairs) and the earlier reader's
         multilingual sentence scoring err on different questions: each passage's best span is scored
         by its sentence's score plus ``cross_weight`` × its margin, beside the best-scored sentence
-        read alone by the model; the highest wins."""
+        with the model's span held to it; the highest wins."""
         candidates = self.candidates(hits)
         if not candidates:
             return max(spans, key=lambda sp: sp.margin)
-        scores, _ = self.score(question, search_query or question, candidates)
-        shown_ids = {id(h.passage): i for i, h in enumerate(shown)}
 
-        def sentence_score(sp: Span) -> float | None:
+        def holder(sp: Span) -> int | None:
             p = shown[sp.passage].passage
-            for c, sc in zip(candidates, scores):
-                if c.source == p.source and c.start <= p.start + sp.start < c.end:
-                    return float(sc)
-            return None
+            return next((i for i, c in enumerate(candidates)
+                         if c.source == p.source and c.start <= p.start + sp.start < c.end), None)
 
+        # A span in a line the earlier reader leaves out (a list's lead-in "…على ست فئات، هي:") is
+        # scored by its own sentence.
+        own = []
+        for sp in spans:
+            if holder(sp) is None:
+                p = shown[sp.passage].passage
+                cs, ce = self._sentence_around(p.text, sp.start, sp.end)
+                own.append(_Candidate(sp.passage + 1, p.start + cs, p.start + ce, p.text[cs:ce], p.source,
+                                      shown[sp.passage].rank))
+        scored = candidates + own
+        scores, _ = self.score(question, search_query or question, scored)
         options: list[tuple[float, Span]] = []
         for sp in spans:
-            sc = sentence_score(sp)
-            if sc is not None:
-                options.append((sc + self.cross_weight * sp.margin, sp))
-        top = candidates[int(np.argmax(scores))]
-        inside = any(top.source == shown[sp.passage].passage.source
-                     and top.start <= shown[sp.passage].passage.start + sp.start < top.end for sp in spans)
-        where = shown_ids.get(id(hits[top.n - 1].passage)) if top.n <= len(hits) else None
+            i = holder(sp)
+            if i is None:
+                p = shown[sp.passage].passage
+                i = next(j for j, c in enumerate(scored) if j >= len(candidates) and c.source == p.source
+                         and c.start <= p.start + sp.start < c.end)
+            options.append((float(scores[i]) + self.cross_weight * sp.margin, sp))
+        best_known = int(np.argmax(scores[: len(candidates)]))
+        top = candidates[best_known]
+        inside = any(holder(sp) == best_known for sp in spans)
+        where = top.n - 1 if top.n <= len(shown) else None
         if not inside and where is not None:
             p = shown[where].passage
             read = self.span_model.spans(model_question(question, search_query), [p.text],
                                          within=[(top.start - p.start, top.end - p.start)])
             if read:
-                options.append((float(scores.max()) + self.cross_weight * read[0].margin,
+                options.append((float(scores[best_known]) + self.cross_weight * read[0].margin,
                                 replace(read[0], passage=where)))
-        if not options:
-            return max(spans, key=lambda sp: sp.margin)
         return max(options, key=lambda o: o[0])[1]
 
     @staticmethod

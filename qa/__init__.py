@@ -15,7 +15,7 @@ from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from qa.readers.extractive import ExtractiveReader
 from qa.readers.factory import READERS, ReaderOptions, ReaderStatus, make_reader, reader_status
 from qa.readers.llm import LLMReader
-from qa.readers.spans import question_type
+from qa.question_form import question_type
 from qa.types import Answer, AnswerChunk, Citation, Timings, Turn
 from qa.api import bundled_corpus_path, default_index, default_index_dir, load_embedder, open_index
 from qa.errors import (

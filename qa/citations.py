@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from index.types import Hit
 from qa.readers.base import Evidence
-from qa.readers.spans import display_text
+from qa.markdown import display_text
 from qa.types import Citation
 from sources.text import tokenize
 

@@ -33,8 +33,9 @@ from qa.abstention import AbstentionModel, Signals, signals
 from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.span_model import Span, SpanModelLike, model_question
 from qa.render import render_short
-from qa.readers.spans import (LAST, clean_span, display_text, is_heading_line, list_number, ordinal, question_type,
-                              short_span, span_near_question, typed_spans, windows)
+from qa.markdown import clean_span, display_text, is_heading_line, list_number
+from qa.question_form import LAST, ordinal, question_type
+from qa.readers.spans import short_span, span_near_question, typed_spans, windows
 from sources.chunking import sentences
 from sources.text import detect_language, soft_overlap, tokenize
 
@@ -55,7 +56,7 @@ class _Candidate:
     list_last: bool = False          # … and whether it is the list's last shown item
 
     def is_item(self, wanted: int | None) -> bool:
-        """Whether it is the list item a question asks for (``qa.readers.spans.ordinal``)."""
+        """Whether it is the list item a question asks for (``qa.question_form.ordinal``)."""
         return (wanted is not None and self.list_number is not None
                 and (self.list_number == wanted or (wanted == LAST and self.list_last)))
 

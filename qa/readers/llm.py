@@ -27,7 +27,8 @@ from qa.citations import markers, strip_markers
 from qa.llm.base import ChatModel, Generation
 from qa.readers.base import Evidence, Reader, Reading, ReadingChunk
 from qa.readers.extractive import language_note
-from qa.readers.spans import display_text, snap
+from qa.markdown import display_text
+from qa.readers.spans import snap
 from sources.chunking import sentences
 from sources.text import detect_language, normalize, tokenize
 

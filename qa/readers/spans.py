@@ -1,7 +1,6 @@
 """Short answer spans inside an answer sentence, without a generative model.
 
-The question's type (number, date, person, other — from Arabic and English cue words) picks the
-kind of span; among the candidates, the one nearest to the words the sentence shares with the
+The question's type (``qa.question_form``: number, date, person, other) picks the kind of span; among the candidates, the one nearest to the words the sentence shares with the
 question wins. Everything matches through the shared normaliser (``sources.text``).
 
 Measured on XQuAD (150 questions per language), a short span beats quoting the whole sentence
@@ -14,25 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
+from qa.markdown import clean_span
+from qa.question_form import QuestionType, question_type
 from sources.text import is_arabic_word, normalize, strip_arabic_prefix
 
-QuestionType = Literal["number", "date", "person", "other"]
 
-_DATE_CUES_EN = ("when", "what year", "which year", "what date", "what century", "which century", "what decade",
-                 "what month", "which month", "what day")
-_NUMBER_CUES_EN = ("how many", "how much", "what percentage", "what percent", "what number", "how long",
-                   "how old", "how far", "how large", "how big", "what is the population", "what was the population")
-_PERSON_CUES_EN = ("who", "whom", "whose")
-# Normalised Arabic cues (ة→ه, ى→ي, أ→ا).
-_DATE_CUES_AR = ("متي", "اي عام", "اي سنه", "اي قرن", "اي شهر", "اي يوم", "ما تاريخ", "اي تاريخ", "اي عقد")
-_NUMBER_CUES_AR = ("كم", "ما عدد", "ما نسبه", "ما مقدار", "ما حجم", "ما مساحه", "ما طول", "ما عمر", "ما مدي",
-                   "ما رقم", "اي رقم", "اي قرار", "اي ماده", "ما القرار الذي", "اي ماده من")
-# "Which resolution/article…" is answered by a number in this kind of text.
-_NUMBERED_EN = ("which resolution", "what resolution", "which article", "what article", "which security council "
-                "resolution", "resolution number", "article number")
-_PERSON_CUES_AR = ("من هو", "من هي", "من هم", "من كان", "من كانت", "من الذي", "من التي")
 
 _MONTHS = ("january february march april may june july august september october november december "
            "jan feb mar apr jun jul aug sep sept oct nov dec "
@@ -55,18 +41,6 @@ class _Tok:
     raw: str
     key: str  # normalised, Arabic prefix stripped, lower-case
 
-
-def question_type(question: str) -> QuestionType:
-    q = " " + normalize(question).strip() + " "
-    words = q.split()
-    first = words[0] if words else ""
-    if any(f" {c} " in q or q.startswith(f" {c}") for c in _DATE_CUES_EN + _DATE_CUES_AR) or first in ("ومتي", "فمتي"):
-        return "date"
-    if any(f" {c} " in q for c in _NUMBER_CUES_EN + _NUMBER_CUES_AR + _NUMBERED_EN) or first in ("وكم", "فكم"):
-        return "number"
-    if first in _PERSON_CUES_EN or any(q.startswith(f" {c} ") for c in _PERSON_CUES_AR) or first in ("من", "ومن"):
-        return "person"
-    return "other"
 
 
 def _key(word: str) -> str:
@@ -225,49 +199,8 @@ def short_span(question: str, search_query: str, sentence: str) -> tuple[int, in
 
 # ---------------------------------------------------------------------------- spans in source offsets
 
-_MD_PREFIX = re.compile(r"(?:#{1,6}\s+|>\s*|[-*+•]\s+|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z\u0621-\u064a][.)]\s+)+")
-_EDGE_JUNK = "`~#|>\"'“”‘’ \t\n«»()[]{}،,.;؛:!?؟-–—"
 _CLAUSE = re.compile(r"[،,؛;:]\s+|\s+(?=(?:و|ف)?(?:لكن|حيث|إذ|اذ|بل|كما|رغم|على الرغم|وذلك|الذي|التي)\s)"
                      r"|\s+(?=(?:which|while|although|whereas|but|because|since|when)\s)")
-_EMPHASIS = re.compile(r"\*\*|__|`+|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
-
-
-def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` without markdown syntax at its edges (heading ``#``, list markers, quote
-    ``>``, emphasis) and without surrounding punctuation or spaces; never empty unless given empty."""
-    s, e = start, end
-    m = _MD_PREFIX.match(text, s, e)
-    if m and m.end() < e:
-        s = m.end()
-    while s < e and text[s] in _EDGE_JUNK:
-        s += 1
-    while e > s and text[e - 1] in _EDGE_JUNK:
-        e -= 1
-    while e - s > 2 and text[s] in "*_" and text[e - 1] == text[s]:   # paired emphasis around the span
-        s, e = s + 1, e - 1
-    while s < e and text[s] in _EDGE_JUNK:
-        s += 1
-    while e > s and text[e - 1] in _EDGE_JUNK:
-        e -= 1
-    # Keep a closing bracket or quote whose opening is inside the span.
-    for open_, close in (("(", ")"), ("«", "»"), ("[", "]"), ('"', '"')):
-        if e < end and text[e] == close and text[s:e].count(open_) > text[s:e].count(close):
-            e += 1
-    return (s, e) if s < e else (start, end)
-
-
-def display_text(text: str) -> str:
-    """A quote as shown: markdown emphasis and code marks removed (offsets still name the source span)."""
-    return _EMPHASIS.sub("", text)
-
-
-def is_heading_line(text: str, heading: str = "") -> bool:
-    """A markdown heading, a line that ends with a colon (a label), or the passage's own heading."""
-    t = text.strip()
-    if not t or t.startswith("#") or t.endswith((":", "：")):
-        return True
-    labels = {x.strip() for x in heading.split(" / ") if x.strip()}
-    return t.lstrip("#").strip() in labels
 
 
 def clause_spans(sentence: str) -> list[tuple[int, int]]:
@@ -399,33 +332,3 @@ def snap(answer: str, text: str, start: int, end: int, *, same_language: bool = 
         return None
     _, i, j = best
     return clean_span(text, toks[i].start, toks[j].end)
-
-
-_ORDINALS = {
-    1: ("first", "1st", "الاول", "الاولي"), 2: ("second", "2nd", "الثاني", "الثانيه"),
-    3: ("third", "3rd", "الثالث", "الثالثه"), 4: ("fourth", "4th", "الرابع", "الرابعه"),
-    5: ("fifth", "5th", "الخامس", "الخامسه"), 6: ("sixth", "6th", "السادس", "السادسه"),
-    7: ("seventh", "7th", "السابع", "السابعه"), 8: ("eighth", "8th", "الثامن", "الثامنه"),
-    9: ("ninth", "9th", "التاسع", "التاسعه"), 10: ("tenth", "10th", "العاشر", "العاشره"),
-}
-LAST = -1   # what ``ordinal`` returns for "the last one" ("last", "final", "الأخير", "الأخيرة")
-_ORDINALS[LAST] = ("last", "final", "الاخير", "الاخيره")
-_ORDINAL_OF = {normalize(w): n for n, ws in _ORDINALS.items() for w in ws}
-_LIST_MARK = re.compile(r"\s*\(?(\d{1,2})[.)]\s")
-
-
-def ordinal(question: str) -> int | None:
-    """The position a question asks about ("the fifth category", "الفئة الخامسة"; ``LAST`` for
-    "the last one", "الأخيرة"), if any."""
-    for w in normalize(question).replace("؟", " ").replace("?", " ").split():
-        w = w[1:] if w[:1] in ("و", "ف") and w[1:] in _ORDINAL_OF else w
-        if w in _ORDINAL_OF:
-            return _ORDINAL_OF[w]
-    return None
-
-
-def list_number(text: str, start: int) -> int | None:
-    """The number of the numbered-list item whose text starts at ``start`` ("5. الإرهاب" → 5)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    m = _LIST_MARK.match(text[line_start:start + 1])
-    return int(m.group(1)) if m and line_start + m.end() - 1 <= start else None

@@ -1,7 +1,8 @@
 import pytest
 
-from qa.readers.spans import (LAST, ordinal, clause_spans, clean_span, display_text, is_heading_line, key_terms, question_type,
-                              short_span, snap, span_near_question, typed_spans, windows)
+from qa.markdown import clean_span, display_text, is_heading_line
+from qa.question_form import LAST, ordinal, question_type
+from qa.readers.spans import clause_spans, key_terms, short_span, snap, span_near_question, typed_spans, windows
 
 
 @pytest.mark.parametrize("q, t", [

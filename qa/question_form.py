@@ -1,0 +1,60 @@
+"""What a question's form settles, from Arabic and English cue words (through the shared normaliser,
+``sources.text``): the kind of answer it asks for (a number, a date, a person, other) and the
+position in a numbered list it names ("the fifth", "the last")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sources.text import normalize
+
+QuestionType = Literal["number", "date", "person", "other"]
+
+_DATE_CUES_EN = ("when", "what year", "which year", "what date", "what century", "which century", "what decade",
+                 "what month", "which month", "what day")
+_NUMBER_CUES_EN = ("how many", "how much", "what percentage", "what percent", "what number", "how long",
+                   "how old", "how far", "how large", "how big", "what is the population", "what was the population")
+_PERSON_CUES_EN = ("who", "whom", "whose")
+# Normalised Arabic cues (ة→ه, ى→ي, أ→ا).
+_DATE_CUES_AR = ("متي", "اي عام", "اي سنه", "اي قرن", "اي شهر", "اي يوم", "ما تاريخ", "اي تاريخ", "اي عقد")
+_NUMBER_CUES_AR = ("كم", "ما عدد", "ما نسبه", "ما مقدار", "ما حجم", "ما مساحه", "ما طول", "ما عمر", "ما مدي",
+                   "ما رقم", "اي رقم", "اي قرار", "اي ماده", "ما القرار الذي", "اي ماده من")
+# "Which resolution/article…" is answered by a number in this kind of text.
+_NUMBERED_EN = ("which resolution", "what resolution", "which article", "what article", "which security council "
+                "resolution", "resolution number", "article number")
+_PERSON_CUES_AR = ("من هو", "من هي", "من هم", "من كان", "من كانت", "من الذي", "من التي")
+
+
+def question_type(question: str) -> QuestionType:
+    q = " " + normalize(question).strip() + " "
+    words = q.split()
+    first = words[0] if words else ""
+    if any(f" {c} " in q or q.startswith(f" {c}") for c in _DATE_CUES_EN + _DATE_CUES_AR) or first in ("ومتي", "فمتي"):
+        return "date"
+    if any(f" {c} " in q for c in _NUMBER_CUES_EN + _NUMBER_CUES_AR + _NUMBERED_EN) or first in ("وكم", "فكم"):
+        return "number"
+    if first in _PERSON_CUES_EN or any(q.startswith(f" {c} ") for c in _PERSON_CUES_AR) or first in ("من", "ومن"):
+        return "person"
+    return "other"
+
+
+_ORDINALS = {
+    1: ("first", "1st", "الاول", "الاولي"), 2: ("second", "2nd", "الثاني", "الثانيه"),
+    3: ("third", "3rd", "الثالث", "الثالثه"), 4: ("fourth", "4th", "الرابع", "الرابعه"),
+    5: ("fifth", "5th", "الخامس", "الخامسه"), 6: ("sixth", "6th", "السادس", "السادسه"),
+    7: ("seventh", "7th", "السابع", "السابعه"), 8: ("eighth", "8th", "الثامن", "الثامنه"),
+    9: ("ninth", "9th", "التاسع", "التاسعه"), 10: ("tenth", "10th", "العاشر", "العاشره"),
+}
+LAST = -1   # what ``ordinal`` returns for "the last one" ("last", "final", "الأخير", "الأخيرة")
+_ORDINALS[LAST] = ("last", "final", "الاخير", "الاخيره")
+_ORDINAL_OF = {normalize(w): n for n, ws in _ORDINALS.items() for w in ws}
+
+
+def ordinal(question: str) -> int | None:
+    """The position a question asks about ("the fifth category", "الفئة الخامسة"; ``LAST`` for
+    "the last one", "الأخيرة"), if any."""
+    for w in normalize(question).replace("؟", " ").replace("?", " ").split():
+        w = w[1:] if w[:1] in ("و", "ف") and w[1:] in _ORDINAL_OF else w
+        if w in _ORDINAL_OF:
+            return _ORDINAL_OF[w]
+    return None

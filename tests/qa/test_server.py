@@ -226,27 +226,34 @@ def test_a_full_queue_answers_429_quickly(fake_embedder_module, tmp_path):
     from tests.conftest import EN_DOC
     from sources.types import Document
 
-    class Slow(FakeReader):
+    release = threading.Event()
+
+    class Held(FakeReader):
         def stream(self, *a, **k):
-            time.sleep(1.5)
+            release.wait(30)          # answers in progress until the test lets them finish
             yield from super().stream(*a, **k)
 
-    bot = qa.Assistant(build([Document("un.en.txt", EN_DOC)], fake_embedder_module), Slow())
+    bot = qa.Assistant(build([Document("un.en.txt", EN_DOC)], fake_embedder_module), Held())
     url, server = _run(create_app(bot, ui=False, queue=2, data_dir=tmp_path))   # as `serve --reader llm`
     try:
         results = []
         threads = [threading.Thread(target=lambda: results.append(_post(url, "/api/v1/ask", {"question": EN_Q}, None)))
-                   for _ in range(3)]
-        t0 = time.monotonic()
+                   for _ in range(2)]
         for t in threads:
             t.start()
-            time.sleep(0.2)
+        deadline = time.monotonic() + 20
+        while json.loads(urllib.request.urlopen(url + "/api/v1/ready").read())["queue_free"] and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)          # polled with a deadline: both places taken
+        code, body, headers = _post(url, "/api/v1/ask", {"question": EN_Q}, None)
+        release.set()
         for t in threads:
-            t.join(10)
-        codes = sorted(code for code, _, _ in results)
-        refused = next({k.lower(): v for k, v in h.items()} for code, _, h in results if code == 429)
-        assert codes == [200, 200, 429] and refused.get("retry-after") == "1" and time.monotonic() - t0 < 8
+            t.join(20)
+        assert code == 429 and body["error"]["code"] == "queue_full"
+        assert {k.lower(): v for k, v in headers.items()}.get("retry-after") == "1"
+        assert sorted(c for c, _, _ in results) == [200, 200]
     finally:
+        release.set()
         server.should_exit = True
 
 
@@ -297,9 +304,10 @@ def test_a_client_that_disconnects_stops_the_generation(fake_embedder_module, tm
         resp = conn.getresponse()
         assert b"event: token" in resp.read1(200)
         conn.close()                                  # the client leaves mid-answer
-        time.sleep(1.5)
-        stopped_at = len(produced)
-        time.sleep(1.0)
+        stopped_at, deadline = -1, time.monotonic() + 10
+        while len(produced) != stopped_at and time.monotonic() < deadline:
+            stopped_at = len(produced)
+            time.sleep(0.4)                           # eight words' time: still growing means still generating
         assert stopped_at < 40 and len(produced) == stopped_at     # generation stopped, not run to the end
     finally:
         server.should_exit = True

@@ -21,8 +21,7 @@ from collections.abc import Callable, Mapping
 
 from qa.api import bundled_corpus_path
 from qa.assistant import Assistant, question_language
-from qa.errors import QuestionError
-from qa.errors import BayyinaError, MissingDependencyError
+from qa.errors import BayyinaError, MissingDependencyError, QuestionError
 from qa.readers.factory import READERS
 from qa.ui_render import ChatTurn, conversation_html, conversation_markdown, source_name
 from qa.ui_text import CSS, EXAMPLES, FONTS, MONO_FONTS, SCRIPT, passages_words, t
@@ -426,19 +425,10 @@ def build_app(bot: Assistant, *, data_dir: Path, max_upload_mb: int = MAX_UPLOAD
             return (t(ui, "confirm_q", name=source_name(source), count=passages_words(n, ui), everyone=everyone), gr.update(visible=True))
 
         def do_remove(doc_id: str, s: _Session, ui: str):
-            source = _source_of(bot, doc_id) if doc_id else None
             hidden = gr.update(visible=False)
-            if source is None:
-                return gr.skip(), gr.skip(), hidden, gr.skip(), gr.skip(), gr.skip()
-            if not allow_remove and source not in s.uploads:  # checked here too: events can be called directly
-                return "✗ " + t(ui, "not_yours"), gr.skip(), hidden, gr.skip(), gr.skip(), gr.skip()
-            try:
-                n = bot.remove_document(source)
-                msg = t(ui, "removed", name=source_name(source), count=passages_words(n, ui))
-                s.uploads.pop(source, None)
-                delete_stored(source, Path(data_dir))
-            except BayyinaError as exc:
-                msg = f"✗ {exc}"
+            msg, removed = remove_for_session(bot, s, doc_id, ui, allow_remove=allow_remove, data_dir=Path(data_dir))
+            if not removed:
+                return (msg or gr.skip()), gr.skip(), hidden, gr.skip(), gr.skip(), gr.skip()
             group, choice = remove_controls(s, ui)
             return msg, documents_html(bot, s, ui), hidden, group, choice, render(s, ui)
 
@@ -512,6 +502,25 @@ def _question_problem(q: str, exc: QuestionError, ui: str) -> str:
 
 def _source_of(bot: Assistant, doc_id: str | None) -> str | None:
     return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
+
+
+def remove_for_session(bot: Assistant, s: _Session, doc_id: str | None, ui: str, *, allow_remove: bool,
+                       data_dir: Path) -> tuple[str, bool]:
+    """The chat's removal rule, checked on the server (events can be called without the page): a
+    visitor removes what this browser uploaded, an administrator (``allow_remove``) anything; the
+    stored copy goes with it. Returns the status line ("" for an unknown id) and whether it was removed."""
+    source = _source_of(bot, doc_id) if doc_id else None
+    if source is None:
+        return "", False
+    if not allow_remove and source not in s.uploads:
+        return "✗ " + t(ui, "not_yours"), False
+    try:
+        n = bot.remove_document(source)
+    except BayyinaError as exc:
+        return f"✗ {exc}", False
+    s.uploads.pop(source, None)
+    delete_stored(source, data_dir)
+    return t(ui, "removed", name=source_name(source), count=passages_words(n, ui)), True
 
 
 

@@ -205,7 +205,7 @@ class DenseIndex:
     def load(cls, path: Path, dim: int, *, expected_kind: str | None = None, nprobe: int = 0,
              recall: float = 1.0) -> DenseIndex:
         """Read ``path``; an IVF index is memory-mapped (its inverted lists stay on disk)."""
-        from sources.errors import IndexError_, IndexMismatchError
+        from sources.errors import IndexStoreError, IndexMismatchError
 
         faiss = _faiss()
         raw = faiss.read_index(str(path)) if expected_kind != "ivf" else faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
@@ -216,16 +216,16 @@ class DenseIndex:
                                      "rebuild the index with `bayyina index build`.")
         allowed = (faiss.IndexFlatIP, faiss.IndexHNSWFlat, faiss.IndexIVFFlat)
         if type(raw) not in allowed or raw.metric_type != faiss.METRIC_INNER_PRODUCT:
-            raise IndexError_(f"{path} is a FAISS {type(raw).__name__}, not an index Bayyina writes; rebuild it "
+            raise IndexStoreError(f"{path} is a FAISS {type(raw).__name__}, not an index Bayyina writes; rebuild it "
                               "with `bayyina index build`.")
         kind: Kind = ("hnsw" if isinstance(raw, faiss.IndexHNSWFlat) else
                       "ivf" if isinstance(raw, faiss.IndexIVFFlat) else "flat")
         if expected_kind is not None and kind != expected_kind and not (expected_kind == "ivf" and kind == "flat"):
-            raise IndexError_(f"{path} is a {kind} index but the manifest says {expected_kind}; rebuild it.")
+            raise IndexStoreError(f"{path} is a {kind} index but the manifest says {expected_kind}; rebuild it.")
         if kind == "ivf":
             raw.make_direct_map()
         if raw.ntotal and kind != "ivf" and not np.isfinite(raw.reconstruct_n(0, raw.ntotal)).all():
-            raise IndexError_(f"{path} holds vectors that are not finite numbers (NaN or infinity); rebuild it "
+            raise IndexStoreError(f"{path} holds vectors that are not finite numbers (NaN or infinity); rebuild it "
                               "with `bayyina index build`.")
         obj = cls.__new__(cls)
         obj.dim, obj.kind, obj._index = dim, (expected_kind or kind) if kind != "hnsw" else kind, raw

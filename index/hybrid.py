@@ -24,7 +24,7 @@ from index.shards import Shard
 from index.sparse import SparseIndex, bm25_tokens
 from index.types import AddReport, EmbeddedDocument, Hit, IndexInfo, SearchMode, ShardInfo, SourceInfo
 from sources.chunking import ChunkConfig, chunk
-from sources.errors import BayyinaError, IndexError_
+from sources.errors import BayyinaError, IndexStoreError
 from sources.loaders import load_paths
 from sources.text import NORMALISER_VERSION
 from sources.types import Document, Passage
@@ -421,13 +421,13 @@ class Index:
         store.check_embedder(folder, manifest, embedder.name, embedder.dim,
                              (getattr(embedder, "query_prompt", ""), getattr(embedder, "passage_prompt", "")))
         if manifest.get("normaliser_version") != NORMALISER_VERSION:
-            raise IndexError_(
+            raise IndexStoreError(
                 f"{folder} was built with text normaliser version {manifest.get('normaliser_version')}, this "
                 f"Bayyina uses {NORMALISER_VERSION}: rebuild it with `bayyina index build`.")
         try:
             config = IndexConfig.from_dict(manifest["config"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise IndexError_(f"{folder}: the manifest's config is invalid ({exc}); rebuild it with "
+            raise IndexStoreError(f"{folder}: the manifest's config is invalid ({exc}); rebuild it with "
                               "`bayyina index build`.") from None
         obj = cls(embedder, config)
         try:
@@ -440,7 +440,7 @@ class Index:
         except BayyinaError:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-            raise IndexError_(f"{folder} is damaged ({type(exc).__name__}: {exc}); rebuild it with "
+            raise IndexStoreError(f"{folder} is damaged ({type(exc).__name__}: {exc}); rebuild it with "
                               "`bayyina index build`.") from None
         obj._shard_of = {name: v["shard"] for name, v in sources.items()}
         obj._index_rows()
@@ -449,7 +449,7 @@ class Index:
         if ({(src, name) for src, name in obj._shard_of.items() if name} != held
                 or any(per_source.get(n, 0) != s.passages for n, s in obj._sources.items())
                 or len(per_source) > len(obj._sources) or manifest["counts"]["passages"] != len(obj._passages)):
-            raise IndexError_(f"{folder} is inconsistent (sources.json does not match the shards' "
+            raise IndexStoreError(f"{folder} is inconsistent (sources.json does not match the shards' "
                               f"{len(obj._passages)} passages); rebuild it with `bayyina index build`.")
         return obj
 
@@ -462,7 +462,7 @@ def _load_shard(folder: Path, entry: dict, dim: int, checksums: dict[str, str]) 
                             nprobe=entry["nprobe"], recall=float(entry["recall_at_10"]))
     sparse = SparseIndex.load(folder / rel / shards.BM25, len(passages))
     if not (dense.size == len(passages) == entry["passages"]) or not passages:
-        raise IndexError_(f"{folder} is inconsistent (shard {entry['name']}: {dense.size} vectors, "
+        raise IndexStoreError(f"{folder} is inconsistent (shard {entry['name']}: {dense.size} vectors, "
                           f"{len(passages)} passages, manifest {entry['passages']}); rebuild it with "
                           "`bayyina index build`.")
     own = {k[len(rel) + 1:]: v for k, v in checksums.items() if k.startswith(rel + "/")}

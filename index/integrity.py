@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from sources.errors import IndexError_
+from sources.errors import IndexStoreError
 
 _NOT_HASHED = ("manifest.json", "COMPLETE")
 _DENSE_KINDS = ("flat", "hnsw", "ivf")
@@ -22,8 +22,8 @@ _MAX_DIM = 16384
 _SHARD_NAME = re.compile(r"s[0-9]{5}")
 
 
-def _refuse(folder: Path, what: str) -> IndexError_:
-    return IndexError_(f"{folder} is damaged or was changed by hand: {what}; rebuild it with `bayyina index build`.")
+def _refuse(folder: Path, what: str) -> IndexStoreError:
+    return IndexStoreError(f"{folder} is damaged or was changed by hand: {what}; rebuild it with `bayyina index build`.")
 
 
 def _files(folder: Path) -> dict[str, Path]:

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
-from sources.errors import IndexError_, IndexMismatchError
+from sources.errors import IndexStoreError, IndexMismatchError
 
 FORMAT = "bayyina-index"
 FORMAT_VERSION = 3   # 2: file checksums in the manifest, a COMPLETE marker; 3: shards
@@ -94,7 +94,7 @@ def writer_lock(folder: str | Path, *, wait_s: float = LOCK_WAIT_S) -> Iterator[
                 path.unlink(missing_ok=True)   # a writer killed between creating it and writing its pid
                 continue
             if time.monotonic() > deadline:
-                raise IndexError_(f"{folder} is being written by another process (pid {holder or '?'}, lock "
+                raise IndexStoreError(f"{folder} is being written by another process (pid {holder or '?'}, lock "
                                   f"{path}); try again when it has finished, or delete the lock file if "
                                   "no Bayyina process is running.") from None
             time.sleep(0.05)
@@ -128,7 +128,7 @@ def _write_atomically(folder: Path, fill: Callable[[Path], None]) -> None:
         old = None
         if folder.exists():
             if not (folder / MANIFEST).is_file() and any(folder.iterdir()):
-                raise IndexError_(f"{folder} exists and is not a Bayyina index (no {MANIFEST}); "
+                raise IndexStoreError(f"{folder} exists and is not a Bayyina index (no {MANIFEST}); "
                                   "choose an empty or new folder for the index.")
             old = folder.with_name(f"{folder.name}.old-{uuid.uuid4().hex[:8]}")
             os.replace(folder, old)
@@ -185,8 +185,8 @@ def resolve(folder: Path) -> Path:
         os.replace(newest, folder)
         return folder
     if not folder.exists():
-        raise IndexError_(f"No index at {folder}: build one with `bayyina index build PATH... --index {folder}`.")
-    raise IndexError_(f"{folder} is not a Bayyina index ({MANIFEST} is missing): rebuild it with "
+        raise IndexStoreError(f"No index at {folder}: build one with `bayyina index build PATH... --index {folder}`.")
+    raise IndexStoreError(f"{folder} is not a Bayyina index ({MANIFEST} is missing): rebuild it with "
                       f"`bayyina index build PATH... --index {folder}`.")
 
 
@@ -197,14 +197,14 @@ def write_json(path: Path, data: object) -> None:
 def read_manifest(folder: Path) -> dict:
     path = folder / MANIFEST
     if path.is_symlink():
-        raise IndexError_(f"{path} is a symbolic link (an index holds only its own files); rebuild the index "
+        raise IndexStoreError(f"{path} is a symbolic link (an index holds only its own files); rebuild the index "
                           "with `bayyina index build`.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexError_(f"{path} is unreadable ({exc}); rebuild the index with `bayyina index build`.") from None
+        raise IndexStoreError(f"{path} is unreadable ({exc}); rebuild the index with `bayyina index build`.") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexError_(f"{path} is not a Bayyina manifest; rebuild the index with `bayyina index build`.")
+        raise IndexStoreError(f"{path} is not a Bayyina manifest; rebuild the index with `bayyina index build`.")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise IndexMismatchError(
@@ -216,7 +216,7 @@ def read_manifest(folder: Path) -> dict:
 def check_embedder(folder: Path, manifest: dict, name: str, dim: int, prompts: tuple[str, str] | None = None) -> None:
     saved = manifest.get("embedder")
     if not isinstance(saved, dict):
-        raise IndexError_(f"{folder}: the manifest's embedder entry is malformed; rebuild the index.")
+        raise IndexStoreError(f"{folder}: the manifest's embedder entry is malformed; rebuild the index.")
     if saved.get("name") != name:
         raise IndexMismatchError(
             f"{folder} was built with embedder {str(saved.get('name'))[:80]!r}, not {name!r}: load it with "

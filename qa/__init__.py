@@ -17,10 +17,11 @@ from qa.readers.factory import READERS, ReaderOptions, ReaderStatus, make_reader
 from qa.readers.llm import LLMReader
 from qa.question_form import question_type
 from qa.types import Answer, AnswerChunk, Citation, Timings, Turn
-from qa.api import bundled_corpus_path, default_index, default_index_dir, load_embedder, open_index
+from qa.api import (bundled_corpus_path, build_index_ray, default_index, default_index_dir, load_embedder,
+                    open_index)
 from qa.errors import (
     BayyinaError,
-    IndexError_,
+    IndexStoreError,
     IndexMismatchError,
     MissingDependencyError,
     ModelError,
@@ -42,21 +43,11 @@ __all__ = [
     "LocalModel", "MAX_QUESTION_CHARS", "Message", "MistralRsChat", "OpenAIChat", "ReaderOptions", "ReaderStatus",
     "local_model_path", "make_reader", "reader_status",
     "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
-    "IndexConfig", "IndexError_", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
+    "IndexConfig", "IndexStoreError", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
     "ModelError", "Passage", "SentenceTransformerEmbedder", "ShardInfo", "Skipped", "SourceError", "SourceInfo",
     "build_index_ray", "bundled_corpus_path", "cache_dir", "question_language", "default_index", "default_index_dir", "detect_language", "load",
     "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
 ]
-
-
-def build_index_ray(paths, embedder, config=None, *, address=None, workers=2, batch_size=8, embedder_factory=None):
-    """Index ``paths`` with a Ray Data pipeline (``index.ray_build.build_with_ray``): returns
-    ``(Index, AddReport, RayBuildStats)``; save the index with ``Index.save``. Needs
-    ``pip install "bayyina[ray]"``; without ``address`` a local Ray is started and stopped."""
-    from index.ray_build import build_with_ray
-
-    return build_with_ray(paths, embedder, config, address=address, workers=workers, batch_size=batch_size,
-                          embedder_factory=embedder_factory)
 
 
 def __getattr__(name: str):

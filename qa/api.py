@@ -73,3 +73,13 @@ def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = 
                 f"(Python: open_index(dir, load_embedder({saved!r}))).")
         embedder = load_embedder()
     return Index.load(Path(index_dir), embedder)
+
+
+def build_index_ray(paths, embedder, config=None, *, address=None, workers=2, batch_size=8, embedder_factory=None):
+    """Index ``paths`` with a Ray Data pipeline (``index.ray_build.build_with_ray``): returns
+    ``(Index, AddReport, RayBuildStats)``; save the index with ``Index.save``. Needs
+    ``pip install "bayyina[ray]"``; without ``address`` a local Ray is started and stopped."""
+    from index.ray_build import build_with_ray
+
+    return build_with_ray(paths, embedder, config, address=address, workers=workers, batch_size=batch_size,
+                          embedder_factory=embedder_factory)

@@ -2,7 +2,7 @@
 
 from sources.errors import (
     BayyinaError,
-    IndexError_,
+    IndexStoreError,
     IndexMismatchError,
     MissingDependencyError,
     ModelError,
@@ -15,5 +15,5 @@ class QuestionError(BayyinaError):
     """The question cannot be asked as given (empty, too long, not Arabic or English)."""
 
 
-__all__ = ["BayyinaError", "IndexError_", "IndexMismatchError", "MissingDependencyError", "ModelError",
+__all__ = ["BayyinaError", "IndexStoreError", "IndexMismatchError", "MissingDependencyError", "ModelError",
            "QuestionError", "SourceError"]

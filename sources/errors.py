@@ -32,9 +32,12 @@ class ModelError(BayyinaError):
     """The embedding model could not be prepared or loaded."""
 
 
-class IndexError_(BayyinaError):
+class IndexStoreError(BayyinaError):
     """An index directory is missing, corrupt, or was built with different settings."""
 
 
-class IndexMismatchError(IndexError_):
+class IndexMismatchError(IndexStoreError):
     """A saved index does not match what the loader was asked for (format version, embedder…)."""
+
+
+IndexError_ = IndexStoreError   # its name before 0.1.0's clean-up (it shadowed the builtin's); kept for old code

@@ -9,7 +9,7 @@ import pytest
 from index import store
 from index.hybrid import Index, IndexConfig, build
 from sources.chunking import ChunkConfig
-from sources.errors import BayyinaError, IndexError_, IndexMismatchError
+from sources.errors import BayyinaError, IndexStoreError, IndexMismatchError
 from sources.types import Document
 
 SMALL = IndexConfig(chunk=ChunkConfig(max_tokens=30, overlap_tokens=8))
@@ -143,14 +143,14 @@ def test_refuses_other_embedder_and_format(tmp_path, fake_embedder, bilingual_do
 
 
 def test_missing_and_corrupt_indexes(tmp_path, fake_embedder, bilingual_docs):
-    with pytest.raises(IndexError_, match="No index at .*bayyina index build"):
+    with pytest.raises(IndexStoreError, match="No index at .*bayyina index build"):
         Index.load(tmp_path / "none", fake_embedder)
     build(bilingual_docs, fake_embedder, SMALL).save(tmp_path / "idx")
     (tmp_path / "idx" / "shards" / "s00000" / "passages.jsonl").write_text('{"broken":\n')
-    with pytest.raises(IndexError_, match="damaged"):
+    with pytest.raises(IndexStoreError, match="damaged"):
         Index.load(tmp_path / "idx", fake_embedder)
     (tmp_path / "idx" / "manifest.json").write_text("not json")
-    with pytest.raises(IndexError_, match="unreadable"):
+    with pytest.raises(IndexStoreError, match="unreadable"):
         Index.load(tmp_path / "idx", fake_embedder)
 
 
@@ -181,7 +181,7 @@ def test_crash_between_renames_is_recovered(tmp_path, fake_embedder, bilingual_d
 def test_save_refuses_to_replace_a_non_index_folder(tmp_path, fake_embedder, bilingual_docs):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "precious.txt").write_text("keep me")
-    with pytest.raises(IndexError_, match="not a Bayyina index"):
+    with pytest.raises(IndexStoreError, match="not a Bayyina index"):
         build(bilingual_docs, fake_embedder).save(tmp_path / "docs")
     assert (tmp_path / "docs" / "precious.txt").read_text() == "keep me"
 
@@ -272,7 +272,7 @@ def test_a_stale_lock_is_taken_over_and_a_live_one_waited_for(tmp_path):
         assert lock.read_text() == str(os.getpid())
     assert not lock.exists()
     lock.write_text("")                      # a writer killed after creating the file, before writing its pid
-    with pytest.raises(IndexError_, match="pid \\?"):
+    with pytest.raises(IndexStoreError, match="pid \\?"):
         with store.writer_lock(folder, wait_s=0.3):   # a moment old: it may be writing its pid right now
             pass
     os.utime(lock, (time.time() - 60, time.time() - 60))
@@ -281,7 +281,7 @@ def test_a_stale_lock_is_taken_over_and_a_live_one_waited_for(tmp_path):
     alive = subprocess.Popen([_sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         lock.write_text(str(alive.pid))
-        with pytest.raises(IndexError_, match=f"being written by another process \\(pid {alive.pid}"):
+        with pytest.raises(IndexStoreError, match=f"being written by another process \\(pid {alive.pid}"):
             with store.writer_lock(folder, wait_s=0.3):
                 pass
     finally:

@@ -6,25 +6,23 @@ no-op; adding a changed one replaces it; the result equals a full rebuild of the
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, UTC
+from dataclasses import replace
 from pathlib import Path
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index import integrity, shards, store
-from index.dense import DenseIndex, IndexKind, resolve_kind
+from index import persist, shards, store
+from index.config import IndexConfig
+from index.dense import resolve_kind
 from index.embed import Embedder
-from index.fusion import RRF_K, reciprocal_rank_fusion
-from index.passage_store import PassageStore
+from index.fusion import reciprocal_rank_fusion
 from index.shards import Shard
-from index.sparse import SparseIndex, bm25_tokens
+from index.sparse import bm25_tokens
 from index.types import AddReport, EmbeddedDocument, Hit, IndexInfo, SearchMode, ShardInfo, SourceInfo
-from sources.chunking import ChunkConfig, chunk
-from sources.errors import BayyinaError, IndexStoreError
+from sources.chunking import chunk
+from sources.errors import BayyinaError
 from sources.loaders import load_paths
 from sources.text import NORMALISER_VERSION
 from sources.types import Document, Passage
@@ -32,58 +30,6 @@ from sources.types import Document, Passage
 logger = logging.getLogger(__name__)
 
 _QUOTA_LANGS = ("ar", "en")
-SHARD_PASSAGES = 500_000    # per shard: ~770 MB of 384-dimensional vectors, an IVF of ~700 cells
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    """How passages are cut and searched.
-
-    ``candidates``: how deep each side (dense, BM25) is read before fusion.
-    ``lang_quota``: in a corpus with passages in several languages, at least this many of the
-    first ``quota_window`` hits are in each language (its best dense passages), so a question
-    also finds passages written in the other language. 0 turns it off.
-    ``shard_passages``: the most passages a shard holds (see ``index.shards``); each shard has its
-    own dense index (IVF from ``IVF_THRESHOLD`` passages) and BM25, and a change rebuilds one shard.
-    """
-
-    chunk: ChunkConfig = field(default_factory=ChunkConfig)
-    dense_kind: IndexKind = "auto"
-    rrf_k: int = RRF_K
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    candidates: int = 50
-    lang_quota: int = 1
-    quota_window: int = 5
-    shard_passages: int = SHARD_PASSAGES
-
-    def __post_init__(self) -> None:
-        for name, low in (("rrf_k", 0), ("candidates", 1), ("lang_quota", 0), ("quota_window", 1),
-                          ("shard_passages", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise BayyinaError(f"IndexConfig.{name}={value!r} must be a whole number ≥ {low}.")
-        for name in ("dense_weight", "bm25_weight"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
-                raise BayyinaError(f"IndexConfig.{name}={value!r} must be a number ≥ 0.")
-        if self.dense_kind not in ("auto", "flat", "hnsw", "ivf"):
-            raise BayyinaError(f"IndexConfig.dense_kind={self.dense_kind!r} is unknown: use auto, flat, ivf or hnsw.")
-
-    def to_dict(self) -> dict:
-        return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,
-                "dense_kind": self.dense_kind, "rrf_k": self.rrf_k, "dense_weight": self.dense_weight,
-                "bm25_weight": self.bm25_weight, "candidates": self.candidates, "lang_quota": self.lang_quota,
-                "quota_window": self.quota_window, "shard_passages": self.shard_passages}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> IndexConfig:
-        return cls(chunk=ChunkConfig(int(d["max_tokens"]), int(d["overlap_tokens"])),
-                   dense_kind=d.get("dense_kind", "auto"), rrf_k=int(d.get("rrf_k", RRF_K)),
-                   dense_weight=float(d.get("dense_weight", 1.0)), bm25_weight=float(d.get("bm25_weight", 1.0)),
-                   candidates=int(d.get("candidates", 50)), lang_quota=int(d.get("lang_quota", 1)),
-                   quota_window=int(d.get("quota_window", 5)),
-                   shard_passages=int(d.get("shard_passages", SHARD_PASSAGES)))
 
 
 class Index:
@@ -365,39 +311,7 @@ class Index:
     def save(self, folder: str | Path) -> None:
         """Write the index to ``folder`` atomically (see ``index.store``); a shard unchanged since
         its last save is hard-linked, not rewritten."""
-        folder = Path(folder)
-        manifest = {
-            "format": store.FORMAT,
-            "format_version": store.FORMAT_VERSION,
-            "embedder": {"name": self.embedder.name, "dim": self.embedder.dim,
-                         "query_prompt": getattr(self.embedder, "query_prompt", ""),
-                         "passage_prompt": getattr(self.embedder, "passage_prompt", "")},
-            "normaliser_version": NORMALISER_VERSION,
-            "config": self.config.to_dict(),
-            "shards": [s.entry() for s in self._shards],
-            "counts": {"passages": len(self._passages), "sources": len(self._sources)},
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        written: list[Shard] = []
-
-        def fill(tmp: Path) -> None:
-            checksums: dict[str, str] = {}
-            for shard in self._shards:
-                rel = f"{shards.FOLDER}/{shard.name}"
-                linked = shard.write(tmp / rel)
-                own = linked if linked is not None else integrity.file_checksums(tmp / rel)
-                checksums.update({f"{rel}/{k}": v for k, v in own.items()})
-                written.append(shard.saved_at(tmp / rel, folder / rel, own))
-            store.write_json(tmp / store.SOURCES, {
-                s.source: {"kind": s.kind, "content_hash": s.content_hash, "passages": s.passages,
-                           "shard": self._shard_of.get(s.source, "")}
-                for s in self._sources.values()})
-            checksums[store.SOURCES] = integrity.file_checksums(tmp, only=(store.SOURCES,))[store.SOURCES]
-            manifest["checksums"] = dict(sorted(checksums.items()))
-            store.write_json(tmp / store.MANIFEST, manifest)  # after every file it vouches for
-
-        store.write_atomically(folder, fill)
-        self._shards = written      # the same shards, now known to be on disk (renames keep the files)
+        persist.save(self, folder)
 
     @staticmethod
     def writer(folder: str | Path):
@@ -414,59 +328,7 @@ class Index:
     @classmethod
     def load(cls, folder: str | Path, embedder: Embedder) -> Index:
         """Load a saved index, refusing one built with another format version or embedder."""
-        folder = store.resolve(Path(folder))
-        manifest = store.read_manifest(folder)
-        integrity.validate_manifest(folder, manifest)
-        integrity.verify_files(folder, manifest["checksums"])
-        store.check_embedder(folder, manifest, embedder.name, embedder.dim,
-                             (getattr(embedder, "query_prompt", ""), getattr(embedder, "passage_prompt", "")))
-        if manifest.get("normaliser_version") != NORMALISER_VERSION:
-            raise IndexStoreError(
-                f"{folder} was built with text normaliser version {manifest.get('normaliser_version')}, this "
-                f"Bayyina uses {NORMALISER_VERSION}: rebuild it with `bayyina index build`.")
-        try:
-            config = IndexConfig.from_dict(manifest["config"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexStoreError(f"{folder}: the manifest's config is invalid ({exc}); rebuild it with "
-                              "`bayyina index build`.") from None
-        obj = cls(embedder, config)
-        try:
-            sources = integrity.validate_sources(folder, json.loads((folder / store.SOURCES).read_text(encoding="utf-8")),
-                                                 {e["name"] for e in manifest["shards"]})
-            obj._sources = {name: SourceInfo(name, v["kind"], v["content_hash"], int(v["passages"]))
-                            for name, v in sources.items()}
-            obj._shards = [_load_shard(folder, entry, embedder.dim, manifest["checksums"])
-                           for entry in manifest["shards"]]
-        except BayyinaError:
-            raise
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-            raise IndexStoreError(f"{folder} is damaged ({type(exc).__name__}: {exc}); rebuild it with "
-                              "`bayyina index build`.") from None
-        obj._shard_of = {name: v["shard"] for name, v in sources.items()}
-        obj._index_rows()
-        held = {(source, s.name) for s in obj._shards for source in s.passages.names}
-        per_source = {source: len(rows) for source, rows in obj._doc_order.items()}
-        if ({(src, name) for src, name in obj._shard_of.items() if name} != held
-                or any(per_source.get(n, 0) != s.passages for n, s in obj._sources.items())
-                or len(per_source) > len(obj._sources) or manifest["counts"]["passages"] != len(obj._passages)):
-            raise IndexStoreError(f"{folder} is inconsistent (sources.json does not match the shards' "
-                              f"{len(obj._passages)} passages); rebuild it with `bayyina index build`.")
-        return obj
-
-
-def _load_shard(folder: Path, entry: dict, dim: int, checksums: dict[str, str]) -> Shard:
-    """One shard of a saved index (its files already verified against ``checksums``)."""
-    rel = f"{shards.FOLDER}/{entry['name']}"
-    passages = PassageStore.open(folder / rel / shards.PASSAGES, _checked_passage)
-    dense = DenseIndex.load(folder / rel / shards.DENSE, dim, expected_kind=entry["dense_kind"],
-                            nprobe=entry["nprobe"], recall=float(entry["recall_at_10"]))
-    sparse = SparseIndex.load(folder / rel / shards.BM25, len(passages))
-    if not (dense.size == len(passages) == entry["passages"]) or not passages:
-        raise IndexStoreError(f"{folder} is inconsistent (shard {entry['name']}: {dense.size} vectors, "
-                          f"{len(passages)} passages, manifest {entry['passages']}); rebuild it with "
-                          "`bayyina index build`.")
-    own = {k[len(rel) + 1:]: v for k, v in checksums.items() if k.startswith(rel + "/")}
-    return Shard(entry["name"], passages, dense, sparse).saved_at(folder / rel, folder / rel, own)
+        return persist.load(folder, embedder)
 
 
 def _once_each(items: Iterable) -> list:
@@ -479,16 +341,6 @@ def _once_each(items: Iterable) -> list:
         out.append(item)
     return out
 
-
-def _checked_passage(d: object) -> Passage:
-    """A passage from ``passages.jsonl``, refused unless its fields make sense."""
-    if not isinstance(d, dict):
-        raise ValueError("a passages.jsonl line is not an object")
-    p = Passage.from_dict(d)
-    if not (0 <= p.start <= p.end and p.end - p.start == len(p.text)) or (p.page is not None and (
-            not isinstance(p.page, int) or p.page < 1)):
-        raise ValueError(f"passage {p.id[:20]!r} has inconsistent offsets or page")
-    return p
 
 
 def build(documents: Sequence[Document], embedder: Embedder, config: IndexConfig | None = None, *,

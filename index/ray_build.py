@@ -32,7 +32,9 @@ import numpy as np
 
 from index import integrity, shards
 from index.embed import Embedder
-from index.hybrid import Index, IndexConfig, _load_shard, _once_each
+from index.config import IndexConfig
+from index.hybrid import Index, _once_each
+from index.persist import load_shard
 from index.shards import Shard
 from index.types import AddReport, EmbeddedDocument, SourceInfo
 from sources.chunking import ChunkConfig, chunk
@@ -193,7 +195,7 @@ def _build_shards(ray, planned: dict[str, list[EmbeddedDocument]], factory, dim:
                 (folder / rel).parent.mkdir(parents=True, exist_ok=True)
                 (folder / rel).write_bytes(data)
             checksums = {f"{shards.FOLDER}/{name}/{k}": v for k, v in integrity.file_checksums(folder).items()}
-            built.append(_load_shard(staging, entry, dim, checksums))
+            built.append(load_shard(staging, entry, dim, checksums))
         return built
     finally:
         # The shards are open (memory-mapped files stay readable once unlinked); a save writes them anew.

@@ -4,7 +4,8 @@ The public API. ``import qa`` is light: models, FAISS and BM25 load only when us
 """
 
 from index.embed import DEFAULT_EMBEDDER, Embedder, SentenceTransformerEmbedder, cache_dir
-from index.hybrid import Index, IndexConfig
+from index.config import IndexConfig
+from index.hybrid import Index
 from index.types import AddReport, Hit, IndexInfo, ShardInfo, SourceInfo
 from qa.abstention import AbstentionModel, Decision, Signals
 from qa.assistant import MAX_QUESTION_CHARS, Assistant, question_language

@@ -8,7 +8,8 @@ from importlib import resources
 from pathlib import Path
 
 from index.embed import DEFAULT_EMBEDDER, DEFAULT_THREADS, Embedder, SentenceTransformerEmbedder, cache_dir
-from index.hybrid import Index, IndexConfig
+from index.config import IndexConfig
+from index.hybrid import Index
 from sources.errors import IndexMismatchError
 from sources.loaders import load
 

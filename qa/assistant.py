@@ -10,7 +10,8 @@ from pathlib import Path
 from collections.abc import Iterable, Iterator
 
 from index.embed import Embedder
-from index.hybrid import Index, IndexConfig
+from index.config import IndexConfig
+from index.hybrid import Index
 from index.types import AddReport, SourceInfo
 from qa.api import default_index, load_embedder, open_index
 from qa.conversation import validate_history

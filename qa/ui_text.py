@@ -1,7 +1,10 @@
-"""Everything the chat shows in words, in Arabic and English, and how it looks (CSS) and behaves
-in the page (a small script: citation chips, copy, the thinking timer). No Gradio here."""
+"""Everything the chat shows in words, in Arabic and English, and how it looks (``qa/data/chat.css``)
+and behaves in the page (``qa/data/chat.js``: citation chips, copy, the thinking timer), both
+shipped as package data. No Gradio here."""
 
 from __future__ import annotations
+
+from importlib import resources
 
 # Every string a visitor sees, in both interface languages (the tests check that no English is
 # left in the Arabic page).
@@ -74,6 +77,12 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 # What the bundled corpus is, for the empty chat.
+
+def _asset(name: str) -> str:
+    """A file of the chat's look or behaviour, shipped as package data (``qa/data/``)."""
+    return resources.files("qa.data").joinpath(name).read_text(encoding="utf-8")
+
+
 BUNDLED = {
     "en": "The bundled source is a chapter (in Arabic) on collective security in the United Nations: the Security "
           "Council, the Gulf crisis of 1990–91, resolution 678 and the debate that followed. Ask in English or "
@@ -95,131 +104,12 @@ FONTS = ["Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic", "Segoe UI", "Taho
          "sans-serif"]
 MONO_FONTS = ["DejaVu Sans Mono", "ui-monospace", "monospace"]
 
-CSS = """
-footer { display: none !important; }
-#topbar { align-items: center; }
-#title h1 { margin: 0; font-size: 1.6rem; }
-#title p { margin: 0.2rem 0 0; opacity: 0.8; }
-#conversation { min-height: 200px; }
-.bayyina-conv { display: flex; flex-direction: column; gap: 0.9rem; }
-.bayyina-conv .empty { border: 1px dashed var(--border-color-primary); border-radius: 12px; padding: 1rem 1.2rem; }
-.bayyina-conv .empty h2 { margin: 0 0 0.4rem; font-size: 1.15rem; }
-.turn-q { align-self: flex-end; max-width: 85%; background: var(--color-accent-soft); border-radius: 14px;
-  padding: 0.55rem 0.9rem; unicode-bidi: plaintext; white-space: pre-wrap; }
-.card { border: 1px solid var(--border-color-primary); border-radius: 14px; padding: 0.8rem 1rem;
-  background: var(--background-fill-primary); }
-.card .short { font-size: 1.35rem; font-weight: 700; margin: 0.2rem 0 0.4rem; }
-.card .body { line-height: 1.75; }
-.card blockquote.quote { margin: 0.2rem 0 0.4rem; padding-inline-start: 0.7rem; border-inline-start: 3px solid #f59e0b;
-  line-height: 1.75; unicode-bidi: plaintext; }
-.card .meta { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; font-size: 0.85rem; }
-.evidence { border-radius: 999px; padding: 0.05rem 0.6rem; font-weight: 600; }
-.evidence-strong { background: #d9f2df; color: #14532d; }
-.evidence-partial { background: #fff1c2; color: #713f12; }
-.evidence-weak, .evidence-none { background: #fde2e1; color: #7f1d1d; }
-.card.abstained .notfound { font-weight: 700; font-size: 1.1rem; margin: 0.2rem 0; }
-.card .note { font-size: 0.9rem; opacity: 0.85; }
-.card .body { position: relative; }
-a.cite { position: static; display: inline-block; min-width: 1.35em; padding: 0 0.35em; margin: 0 0.1em;
-  border-radius: 6px; background: #dbeafe; color: #1d4ed8; font-weight: 700; font-size: 0.85em;
-  text-decoration: underline; text-align: center; cursor: pointer; line-height: 1.5; }
-a.cite:hover, a.cite:focus { background: #1d4ed8; color: #fff; outline: none; }
-a.cite .preview { display: none; position: absolute; z-index: 50; bottom: calc(100% + 4px); inset-inline: 0;
-  max-width: 40rem; padding: 0.5rem 0.7rem; border-radius: 8px; background: #111827; color: #f9fafb;
-  font-weight: 400; font-size: 0.9rem; line-height: 1.6; text-align: start; text-decoration: none;
-  box-shadow: 0 4px 14px rgba(0,0,0,.25); unicode-bidi: plaintext; white-space: normal; }
-a.cite:hover .preview, a.cite:focus .preview { display: block; }
-a.cite .preview b { background: #f59e0b; color: #111827; padding: 0 2px; border-radius: 3px; }
-details.sources, details.nearest { margin-top: 0.6rem; border-top: 1px solid var(--border-color-primary);
-  padding-top: 0.4rem; }
-details summary { cursor: pointer; font-weight: 600; }
-li.source { margin: 0.5rem 0; padding: 0.4rem 0.6rem; border-radius: 8px; scroll-margin: 6rem; }
-li.source.active { outline: 2px solid #1d4ed8; }
-li.source .src-head { font-weight: 600; font-size: 0.9rem; }
-.passage { unicode-bidi: plaintext; line-height: 1.8; margin-top: 0.2rem; }
-.passage[dir=rtl] { text-align: right; } .passage[dir=ltr] { text-align: left; }
-mark.support { background: #fff1a8; padding: 0 2px; }
-mark.answer { background: #f59e0b; color: #111827; font-weight: 700; padding: 0 2px; border-radius: 3px; }
-.actions { margin-top: 0.4rem; }
-.actions button.copy { font-size: 0.8rem; border: 1px solid var(--border-color-primary); border-radius: 6px;
-  padding: 0.1rem 0.6rem; background: transparent; cursor: pointer; }
-.copy-text { display: none; }
-.thinking { font-style: italic; opacity: 0.85; }
-.thinking .dots::after { content: "●"; animation: bayyina-pulse 1s infinite; margin-inline-end: 0.4em; }
-@keyframes bayyina-pulse { 50% { opacity: 0.2; } }
-#reader-note, #upload-status, #confirm-text, #documents-title { unicode-bidi: plaintext; text-align: start; }
-#reader-note p, #upload-status p, #confirm-text p { unicode-bidi: plaintext; text-align: start; }
-#question textarea { unicode-bidi: plaintext; text-align: start; font-size: 1rem; }
-#composer { align-items: stretch; position: sticky; bottom: 0; z-index: 20; padding: 0.5rem 0;
-  background: var(--body-background-fill); }
-.example { white-space: normal !important; text-align: start; }
-ul.docs { padding-inline-start: 1.1rem; margin: 0.2rem 0; }
-ul.docs .count { opacity: 0.75; font-size: 0.9em; }
-ul.docs .yours { background: #dbeafe; color: #1d4ed8; border-radius: 999px; padding: 0 0.45rem; font-size: 0.8em; }
-@media (hover: none), (max-width: 640px) {
-  a.cite .preview { display: none !important; }   /* a tap opens the source right under the answer */
-}
-@media (max-width: 640px) {
-  .turn-q { max-width: 95%; }
-  .card { padding: 0.7rem 0.75rem; }
-  .card .short { font-size: 1.2rem; }
-  a.cite { min-width: 1.8em; line-height: 1.8; }
-}
-"""
+CSS = _asset("chat.css")
 
 # Runs once in the page (Gradio's ``head``): chips open their own message's source and scroll the
 # answer's words into view; copy puts the answer's plain text on the clipboard; the thinking line
 # counts seconds; a source drawer the visitor opened stays open when the conversation redraws.
-SCRIPT = """
-<script>
-(() => {
-  if (window.__bayyina) return; window.__bayyina = true;
-  const opened = new Set(); const started = new Map(); let cards = 0;
-  function showSource(id) {
-    const li = document.getElementById(id); if (!li) return;
-    const d = li.closest('details'); if (d) { d.open = true; if (d.dataset.key) opened.add(d.dataset.key); }
-    document.querySelectorAll('li.source.active').forEach((x) => x.classList.remove('active'));
-    li.classList.add('active');
-    (li.querySelector('mark.answer') || li.querySelector('mark') || li).scrollIntoView({block: 'center'});
-  }
-  function copyText(text, button) {
-    const done = () => { button.textContent = button.dataset.done;
-                         setTimeout(() => { button.textContent = button.dataset.label; }, 1500); };
-    const fallback = () => { const t = document.createElement('textarea'); t.value = text;
-      document.body.appendChild(t); t.select(); try { document.execCommand('copy'); done(); } finally { t.remove(); } };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
-    else fallback();
-  }
-  document.addEventListener('click', (e) => {
-    const chip = e.target.closest && e.target.closest('a.cite');
-    if (chip) { e.preventDefault(); showSource(chip.dataset.target); chip.blur(); return; }
-    const button = e.target.closest && e.target.closest('button.copy');
-    if (button) { const card = document.getElementById(button.dataset.target);
-                  if (card) copyText(card.querySelector('.copy-text').value, button); }
-  });
-  document.addEventListener('toggle', (e) => {
-    const d = e.target; if (d.tagName !== 'DETAILS' || !d.dataset.key) return;
-    if (d.open) opened.add(d.dataset.key); else opened.delete(d.dataset.key);
-  }, true);
-  // When the conversation redraws: reopen the drawers the visitor opened, and bring a newly asked
-  // question into view (at once, so it can never scroll away from a source opened just after).
-  new MutationObserver(() => {
-    document.querySelectorAll('details[data-key]').forEach((d) => {
-      if (opened.has(d.dataset.key) && !d.open) d.open = true; });
-    const all = document.querySelectorAll('#conversation .turn-q');
-    if (all.length > cards) { all[all.length - 1].scrollIntoView({block: 'start'}); }
-    cards = all.length;
-  }).observe(document.body, {childList: true, subtree: true});
-  setInterval(() => {
-    document.querySelectorAll('.thinking[data-key]').forEach((el) => {
-      if (!started.has(el.dataset.key)) started.set(el.dataset.key, Date.now());
-      const s = Math.floor((Date.now() - started.get(el.dataset.key)) / 1000);
-      const out = el.querySelector('.elapsed'); if (out) out.textContent = s + ' ' + el.dataset.unit;
-    });
-  }, 250);
-})();
-</script>
-"""
+SCRIPT = _asset("chat.js")   # a <script> element, for Gradio's ``head``
 
 
 def t(lang: str, key: str, **values: object) -> str:

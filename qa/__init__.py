@@ -36,18 +36,17 @@ from sources.types import Document, Passage
 
 __version__ = "0.1.0"
 
+# The public face: what a user needs to ask, index, choose a reader, plug in their own pieces
+# (the Protocols) and catch errors. Everything else imported above stays reachable as ``qa.X``
+# for the CLI, the evaluation harness and extension code, but is not promised here.
 __all__ = [
-    "AbstentionModel", "Decision", "Signals",
-    "Answer", "AnswerChunk", "Assistant", "Citation", "Evidence", "ExtractiveReader", "QuestionError", "READERS",
-    "Reader", "Reading", "ReadingChunk", "Timings", "Turn",
-    "ChatModel", "DEFAULT_LOCAL_MODEL", "Generation", "LLMError", "LLMReader", "LOCAL_MODELS", "LangChainChat",
-    "LocalModel", "MAX_QUESTION_CHARS", "Message", "MistralRsChat", "OpenAIChat", "ReaderOptions", "ReaderStatus",
-    "local_model_path", "make_reader", "reader_status",
-    "AddReport", "BayyinaError", "ChunkConfig", "DEFAULT_EMBEDDER", "Document", "Embedder", "Hit", "Index",
-    "IndexConfig", "IndexStoreError", "IndexInfo", "IndexMismatchError", "LoadReport", "MissingDependencyError",
-    "ModelError", "Passage", "SentenceTransformerEmbedder", "ShardInfo", "Skipped", "SourceError", "SourceInfo",
-    "build_index_ray", "bundled_corpus_path", "cache_dir", "question_language", "default_index", "default_index_dir", "detect_language", "load",
-    "load_embedder", "load_paths", "normalize", "open_index", "question_type", "tokenize", "__version__",
+    "Assistant", "Answer", "AnswerChunk", "Citation",
+    "Index", "IndexConfig", "ChunkConfig", "Document", "Hit",
+    "load", "load_embedder", "open_index", "default_index", "bundled_corpus_path",
+    "make_reader", "ReaderOptions", "READERS", "ExtractiveReader", "OpenAIChat",
+    "Reader", "ChatModel", "Embedder",
+    "BayyinaError", "QuestionError", "SourceError", "ModelError", "MissingDependencyError", "IndexStoreError",
+    "__version__",
 ]
 
 

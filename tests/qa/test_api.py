@@ -20,6 +20,9 @@ def test_import_qa_is_light():
 def test_public_names_exist():
     for name in qa.__all__:
         assert hasattr(qa, name), name
+    assert len(qa.__all__) <= 30 and len(set(qa.__all__)) == len(qa.__all__)
+    errors = [n for n in qa.__all__ if n.endswith("Error")]
+    assert all(getattr(qa, n).__module__ in ("qa.errors", "sources.errors") for n in errors)
 
 
 @pytest.fixture(scope="module")

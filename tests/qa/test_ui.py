@@ -161,6 +161,15 @@ def _in_view(page, selector: str) -> bool:
                          "const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }", selector)
 
 
+def _wait_opened(page, source: str) -> None:
+    """Wait (with a deadline) until the source drawer ``source`` is open with its answer words on screen."""
+    page.wait_for_function(
+        "(s) => { const d = document.querySelector(s); const m = d && d.querySelector('mark.answer'); "
+        "if (!d || !d.classList.contains('active') || !m) return false; "
+        "const r = m.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }", arg=source,
+        timeout=10_000)
+
+
 def _outside(requests: list[str]) -> list[str]:
     return sorted({u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))})
 
@@ -200,7 +209,7 @@ def test_a_learner_asks_and_sees_the_exact_words(browser, locked, lang, size):
         assert " ".join(preview.inner_text().split()) == " ".join(cited.split())
     # Clicking it opens this message's source with the answer's own words highlighted, in view.
     chip.click()
-    page.wait_for_timeout(300)
+    _wait_opened(page, "#c1-m1-s1")
     src = page.locator("#c1-m1-s1")
     assert src.is_visible() and "active" in src.get_attribute("class")
     assert src.locator("mark.answer").inner_text() == c.answer_text
@@ -213,12 +222,15 @@ def test_a_learner_asks_and_sees_the_exact_words(browser, locked, lang, size):
     assert ("لم يُعثر" if lang == "ar" else "Not found in your documents") in card3.inner_text()
     # An old message's chip still opens its own source, not the latest answer's.
     page.locator("#conversation article.card").nth(0).locator("a.cite").first.click()
-    page.wait_for_timeout(300)
+    _wait_opened(page, "#c1-m1-s1")
     assert "active" in page.locator("#c1-m1-s1").get_attribute("class") and _in_view(page, "#c1-m1-s1 mark.answer")
     # Copy puts plain text with the markers and a sources list on the clipboard.
     page.locator("#conversation article.card").nth(0).locator("button.copy").click()
-    page.wait_for_timeout(300)
+    deadline = time.monotonic() + 10
     copied = page.evaluate("() => navigator.clipboard.readText()")
+    while "[1]" not in copied and time.monotonic() < deadline:   # polled: the copy handler is asynchronous
+        page.wait_for_timeout(100)
+        copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "<" not in copied and "[1]" in copied and "collective_security.ar.txt" in copied and short in copied
     page.locator("#conversation article.card").nth(0).locator("a.cite").first.click()   # the drawer, open, on screen
     page.mouse.move(5, 5)
@@ -333,7 +345,7 @@ def test_documents_a_visitor_adds_can_be_removed_after_confirming_and_nothing_el
     page.locator("#confirm-text").get_by_text("lighthouse.txt").wait_for(timeout=10_000)
     assert "lighthouse.txt" in page.locator("#documents").inner_text()   # nothing happens before confirming
     page.locator("#cancel-remove").click()
-    page.wait_for_timeout(500)
+    page.locator("#confirm-text").wait_for(state="hidden", timeout=10_000)
     assert "lighthouse.txt" in page.locator("#documents").inner_text()
     page.locator("#remove").click()
     page.locator("#confirm-remove").click()

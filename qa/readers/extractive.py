@@ -129,16 +129,17 @@ class ExtractiveReader:
     def __init__(self, embedder: Embedder, *, weights: ExtractiveWeights = ExtractiveWeights(),
                  abstain: bool = True, abstention: AbstentionModel | None = None, max_passages: int = 20,
                  min_words: int = 3, max_quote_words: int = 40, span_model: SpanModelLike | None | str = "trained",
-                 question_form: bool = True, cross_language: str = "fused", cross_weight: float = 0.01, name: str | None = None) -> None:
+                 question_form: bool = True, cross_language: str = "fused", cross_weight: float = 0.01,
+                 name: str | None = None) -> None:
         """``span_model``: the trained span reader (``"trained"``, the default: the shipped one,
         sharing the embedder's embeddings), any object with its ``spans`` method, or ``None`` for the
         earlier heuristics alone (sentence scoring and typed spans; the ``heuristic`` reader).
         ``question_form``: the span must agree with what the question's form settles (a date, a number,
         the n-th item of a numbered list); ``False`` only for the ablation benchmark.
         ``cross_language``: when the model's best span is in the other language than the question,
-        ``"sentence"`` (the default) lets the earlier reader's multilingual sentence scoring choose the
-        sentence and the model the span inside it; ``"model"`` takes the model's span as it is (the
-        ablation: the model, trained on same-language pairs, chooses poorly across languages)."""
+        ``"fused"`` (the default) weighs each span with the earlier reader's multilingual score of its
+        sentence, plus ``cross_weight`` × its margin (``_cross_best``); ``"model"`` takes the model's
+        span as it is (the ablation: the model, trained on same-language pairs, chooses poorly there)."""
         if cross_language not in ("fused", "model"):
             raise ValueError(f"cross_language={cross_language!r}: choose 'fused' or 'model'.")
         self.cross_weight = cross_weight
@@ -285,30 +286,24 @@ class ExtractiveReader:
             return next((i for i, c in enumerate(candidates)
                          if c.source == p.source and c.start <= p.start + sp.start < c.end), None)
 
-        # A span in a line the earlier reader leaves out (a list's lead-in "…على ست فئات، هي:") is
-        # scored by its own sentence.
-        own = []
-        for sp in spans:
-            if holder(sp) is None:
-                p = shown[sp.passage].passage
-                cs, ce = self._sentence_around(p.text, sp.start, sp.end)
-                own.append(_Candidate(sp.passage + 1, p.start + cs, p.start + ce, p.text[cs:ce], p.source,
-                                      shown[sp.passage].rank))
-        scored = candidates + own
-        scores, _ = self.score(question, search_query or question, scored)
-        options: list[tuple[float, Span]] = []
+        # Each span's sentence among the candidates; a span in a line the earlier reader leaves out
+        # (a list's lead-in "…على ست فئات، هي:") is scored by its own sentence.
+        scored, sentence_of = list(candidates), []
         for sp in spans:
             i = holder(sp)
             if i is None:
                 p = shown[sp.passage].passage
-                i = next(j for j, c in enumerate(scored) if j >= len(candidates) and c.source == p.source
-                         and c.start <= p.start + sp.start < c.end)
-            options.append((float(scores[i]) + self.cross_weight * sp.margin, sp))
+                cs, ce = self._sentence_around(p.text, sp.start, sp.end)
+                scored.append(_Candidate(sp.passage + 1, p.start + cs, p.start + ce, p.text[cs:ce], p.source,
+                                         shown[sp.passage].rank))
+                i = len(scored) - 1
+            sentence_of.append(i)
+        scores, _ = self.score(question, search_query or question, scored)
+        options = [(float(scores[i]) + self.cross_weight * sp.margin, sp) for sp, i in zip(spans, sentence_of)]
         best_known = int(np.argmax(scores[: len(candidates)]))
         top = candidates[best_known]
-        inside = any(holder(sp) == best_known for sp in spans)
-        where = top.n - 1 if top.n <= len(shown) else None
-        if not inside and where is not None:
+        where = top.n - 1   # candidates come from the shown hits
+        if best_known not in sentence_of:
             p = shown[where].passage
             read = self.span_model.spans(model_question(question, search_query), [p.text],
                                          within=[(top.start - p.start, top.end - p.start)])

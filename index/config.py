@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index.dense import IndexKind
+from index.dense import KINDS, IndexKind
 from index.fusion import RRF_K
 from sources.chunking import ChunkConfig
 from sources.errors import BayyinaError
@@ -44,8 +44,9 @@ class IndexConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
                 raise BayyinaError(f"IndexConfig.{name}={value!r} must be a number ≥ 0.")
-        if self.dense_kind not in ("auto", "flat", "hnsw", "ivf"):
-            raise BayyinaError(f"IndexConfig.dense_kind={self.dense_kind!r} is unknown: use auto, flat, ivf or hnsw.")
+        if self.dense_kind not in ("auto", *KINDS):
+            raise BayyinaError(f"IndexConfig.dense_kind={self.dense_kind!r} is unknown: use auto, flat, ivf, ivfpq "
+                               "or hnsw.")
 
     def to_dict(self) -> dict:
         return {"max_tokens": self.chunk.max_tokens, "overlap_tokens": self.chunk.overlap_tokens,

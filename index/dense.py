@@ -6,8 +6,12 @@ Rows are passage positions (0…n-1, the order of ``passages.jsonl``). ``flat`` 
 ``nprobe`` chosen at build time as the smallest that keeps recall@10 ≥ ``TARGET_RECALL`` against
 exact search on sampled queries (both are saved and shown by ``index info``); it loads
 memory-mapped (``IO_FLAG_MMAP``), so opening a large index reads almost nothing into memory.
-``hnsw`` stays available by name. Removal rebuilds from the stored vectors (IVF keeps its trained
-cells), so positions stay dense.
+``ivfpq`` (what ``auto`` picks for an index of ``COMPRESS_THRESHOLD`` passages or more) is an
+IVF over product-quantisation codes whose candidates are re-ranked from one byte per dimension
+(``index.compressed``): ~40 bytes per vector in memory instead of 1,536. ``hnsw`` stays available
+by name. Removal rebuilds from the stored vectors (IVF keeps its trained cells), so positions stay
+dense. In a sharded index ``nprobe`` (and the re-rank depth) is chosen for the merged result of
+every shard together (``index.tuning``), not for each shard's own top ten.
 """
 
 from __future__ import annotations
@@ -18,15 +22,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from index.compressed import RERANK_DEPTH, Int8Vectors, empty_like, trained_ivfpq
 from sources.errors import MissingDependencyError
 
-IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
-Kind = Literal["flat", "hnsw", "ivf"]
+IndexKind = Literal["auto", "flat", "hnsw", "ivf", "ivfpq"]
+Kind = Literal["flat", "hnsw", "ivf", "ivfpq"]
+KINDS: tuple[Kind, ...] = ("flat", "hnsw", "ivf", "ivfpq")
 IVF_THRESHOLD = 200_000       # bench/scale.py: where exact search passes ~20 ms a query on 2 cores
+COMPRESS_THRESHOLD = 2_000_000   # an index this large (3 GB of float vectors) compresses its IVF shards
 TARGET_RECALL = 0.95
 _HNSW_M = 32
 _TUNE_QUERIES = 500
-_TUNE_MARGIN = 0.01   # tuned a point above the target, so questions the tuning never saw stay above it
+_ID_BYTES = 8
 
 
 def _faiss():
@@ -37,11 +44,13 @@ def _faiss():
     return faiss
 
 
-def resolve_kind(kind: IndexKind, n: int) -> Kind:
+def resolve_kind(kind: IndexKind, n: int, total: int = 0) -> Kind:
+    """The kind of a shard of ``n`` passages in an index of ``total``: ``auto`` is exact below
+    ``IVF_THRESHOLD``, then IVF, compressed (``ivfpq``) once the whole index reaches ``COMPRESS_THRESHOLD``."""
     if kind == "auto":
-        return "ivf" if n >= IVF_THRESHOLD else "flat"
-    if kind not in ("flat", "hnsw", "ivf"):
-        raise ValueError(f"dense index kind {kind!r} is unknown: use 'auto', 'flat', 'ivf' or 'hnsw'.")
+        return "flat" if n < IVF_THRESHOLD else "ivfpq" if max(n, total) >= COMPRESS_THRESHOLD else "ivf"
+    if kind not in KINDS:
+        raise ValueError(f"dense index kind {kind!r} is unknown: use 'auto', 'flat', 'ivf', 'ivfpq' or 'hnsw'.")
     return kind
 
 
@@ -56,23 +65,33 @@ class DenseIndex:
         self.dim = dim
         self.kind = kind
         self.nprobe = 0
-        self.recall = 1.0          # recall@10 against exact search (measured for ivf)
+        self.rerank = 0            # ivfpq: candidates re-ranked from the int8 vectors
+        self.recall = 1.0          # recall@10 against exact search (measured for ivf and ivfpq)
         self._tuned_at = 0         # the size nprobe was chosen at
         self._mmapped = False
+        self._int8: Int8Vectors | None = None
         if kind == "hnsw":
             self._index = faiss.IndexHNSWFlat(dim, _HNSW_M, faiss.METRIC_INNER_PRODUCT)
             self._index.hnsw.efConstruction = 80
             self._index.hnsw.efSearch = 128
-        else:   # ivf starts as exact storage and becomes an inverted file on its first add (it needs data to train)
+        else:   # ivf/ivfpq start as exact storage and become inverted files on their first add (they train on it)
             self._index = faiss.IndexFlatIP(dim)
 
     @property
     def nlist(self) -> int:
-        return int(self._index.nlist) if self.kind == "ivf" and hasattr(self._index, "nlist") else 0
+        return int(self._index.nlist) if self.kind in ("ivf", "ivfpq") and hasattr(self._index, "nlist") else 0
 
     @property
     def size(self) -> int:
         return int(self._index.ntotal)
+
+    @property
+    def bytes_per_vector(self) -> int:
+        """What the search holds per vector: codes and ids for ``ivfpq``, floats (and ids, links) otherwise."""
+        if self.kind == "ivfpq" and self._int8 is not None:
+            return int(self._index.code_size) + _ID_BYTES
+        extra = _ID_BYTES if self.nlist else 2 * _HNSW_M * 4 if self.kind == "hnsw" else 0
+        return 4 * self.dim + extra
 
     def add(self, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -80,67 +99,51 @@ class DenseIndex:
             raise ValueError(f"vectors of shape {vectors.shape} do not match the index dimension {self.dim}.")
         if not len(vectors):
             return
-        if self.kind != "ivf":
+        if self.kind not in ("ivf", "ivfpq"):
             self._index.add(vectors)
             return
-        faiss = _faiss()
-        if not isinstance(self._index, faiss.IndexIVFFlat):      # the first add: train the cells on a sample
-            self._index = _trained_ivf(vectors, self.dim)
-            self._index.add(vectors)
+        if not self.nlist:           # the first add: train the cells (and codebooks) on a sample
+            if self.kind == "ivf":
+                self._index = _trained_ivf(vectors, self.dim)
+            else:
+                self._index = trained_ivfpq(vectors, self.dim, nlist_for(len(vectors)))
+                self._int8 = Int8Vectors.fitted(vectors)
         else:
             self._in_memory()
-            self._index.add(vectors)
-        self._index.make_direct_map()
+        self._index.add(vectors)
+        if self.kind == "ivf":
+            self._index.make_direct_map()
+        else:
+            self._int8 = self._int8.with_added(vectors)
         if not self.nprobe:          # a first guess; ``tune`` measures it
             self.nprobe = self._index.nprobe = max(1, self.nlist // 16)
+            self.rerank = RERANK_DEPTH if self.kind == "ivfpq" else 0
 
     @property
     def needs_tuning(self) -> bool:
         """An IVF whose ``nprobe`` was never measured, or measured when it was a tenth smaller or larger."""
-        return self.kind == "ivf" and bool(self.nlist) and not (0.9 * self._tuned_at <= self.size <= 1.1 * self._tuned_at)
+        return bool(self.nlist) and not (0.9 * self._tuned_at <= self.size <= 1.1 * self._tuned_at)
 
     def tune(self, target: float = TARGET_RECALL, queries: np.ndarray | None = None, sample: int = _TUNE_QUERIES,
              seed: int = 0) -> None:
-        """Choose the smallest ``nprobe`` whose recall@10 against exact search reaches ``target``
-        (aiming a point higher). ``queries``: query vectors like the real ones (``Index`` embeds
-        pieces of sampled passages as questions); without them, ``sample`` stored vectors are asked
-        for leave-one-out (each without itself), which is easier than real questions."""
-        if self.kind != "ivf" or self.size == 0 or not self.nlist:
+        """Choose the smallest ``nprobe`` (and re-rank depth) whose recall@10 against exact search
+        reaches ``target`` (aiming a point higher). ``queries``: query vectors like the real ones
+        (``Index`` embeds pieces of sampled passages as questions); without them, ``sample`` stored
+        vectors are asked for leave-one-out (each without itself), which is easier than real questions."""
+        from index.tuning import tune
+
+        if not self.nlist or self.size == 0:
             return
-        faiss = _faiss()
-        data = self.vectors()
-        rng = np.random.default_rng(seed)
+        skip = None
         if queries is None:
-            pick = rng.choice(len(data), size=min(sample, len(data)), replace=False)
-            q, skip = np.ascontiguousarray(data[pick]), pick
-        else:
-            q, skip = np.ascontiguousarray(queries, dtype=np.float32), np.full(len(queries), -1)
-        k = min(10, len(data) - (1 if queries is None else 0))
-        if k <= 0:
-            self.nprobe, self.recall, self._tuned_at = 1, 1.0, self.size
-            self._index.nprobe = 1
-            return
-        exact = [[r for r in row if r != s_][:k] for row, s_ in zip(_exact_topk(data, q, k + 1), skip)]
+            rng = np.random.default_rng(seed)
+            skip = rng.choice(self.size, size=min(sample, self.size), replace=False)
+            queries = self.vectors()[skip]
+        tune([self], queries, target=target, skip=skip)
 
-        def recall_at(nprobe: int) -> float:
-            _, found = self._index.search(q, k + 1, params=faiss.SearchParametersIVF(nprobe=nprobe))
-            got = [[r for r in row if r != s_ and r >= 0][:k] for row, s_ in zip(found, skip)]
-            return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(got, exact)]))
-
-        aim = min(1.0, target + _TUNE_MARGIN)
-        nprobe, recall = 1, recall_at(1)
-        while recall < aim and nprobe < self.nlist:
-            nprobe = min(self.nlist, nprobe * 2)
-            recall = recall_at(nprobe)
-        low = nprobe // 2 + 1
-        while low < nprobe:      # the smallest between the last two powers of two that still reaches it
-            mid = (low + nprobe) // 2
-            r = recall_at(mid)
-            if r >= aim:
-                nprobe, recall = mid, r
-            else:
-                low = mid + 1
-        self.nprobe, self.recall, self._tuned_at = nprobe, recall, self.size
+    def settings(self, nprobe: int, rerank: int, recall: float) -> None:
+        """Use ``nprobe`` cells (and ``rerank`` candidates) from now on, measured at ``recall``."""
+        self.nprobe, self.rerank, self.recall, self._tuned_at = nprobe, rerank, recall, self.size
         self._index.nprobe = nprobe
 
     def _restricted_nprobe(self) -> int:
@@ -156,55 +159,86 @@ class DenseIndex:
             self._mmapped = False
 
     def vectors(self) -> np.ndarray:
+        """Every stored vector in row order (``ivfpq``: as its int8 copy decodes)."""
         if self.size == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._int8 is not None:
+            return self._int8.decode()
         return self._index.reconstruct_n(0, self.size)
 
     def keep(self, rows: Sequence[int]) -> DenseIndex:
         """A new index holding only ``rows`` (in that order); an IVF keeps its trained cells."""
-        kept_vectors = (self.vectors()[np.asarray(rows, dtype=np.int64)] if len(rows) else
-                        np.zeros((0, self.dim), np.float32))
+        rows = np.asarray(rows, dtype=np.int64)
         kept = DenseIndex(self.dim, self.kind)
-        if self.kind == "ivf" and self.nlist and len(kept_vectors):
-            kept._index = _ivf_like(self._index, kept_vectors, self.dim)
-            kept.nprobe, kept.recall, kept._tuned_at = self.nprobe, self.recall, self._tuned_at
-            kept._index.nprobe = max(1, self.nprobe)
+        if self.nlist and len(rows):
+            if self.kind == "ivfpq":
+                kept._index = empty_like(self._index)
+                kept._int8 = self._int8.taken(rows)
+                kept._index.add(kept._int8.decode())
+            else:
+                kept._index = _ivf_like(self._index, self.vectors()[rows], self.dim)
+            kept.settings(self.nprobe, self.rerank, self.recall)
+            kept._tuned_at = self._tuned_at
         else:
-            kept.add(kept_vectors)
+            kept.add(self.vectors()[rows] if len(rows) else np.zeros((0, self.dim), np.float32))
         return kept
 
     def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (scores, rows) for one query vector, best first, optionally restricted to ``rows``."""
-        faiss = _faiss()
         n = self.size if rows is None else len(rows)
         k = min(k, n)
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        params = None
-        if rows is not None:
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k)) if self.kind == "hnsw" else
-                      faiss.SearchParametersIVF(sel=selector, nprobe=self._restricted_nprobe()) if self.nlist else
-                      faiss.SearchParameters(sel=selector))
-        elif self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(128, k))
-        elif self.nlist:
-            params = faiss.SearchParametersIVF(nprobe=max(1, self.nprobe))
-        scores, ids = self._index.search(q, k, params=params) if params is not None else self._index.search(q, k)
+        scores, ids = self.search_many(np.asarray(query).reshape(1, -1), k, rows=rows)
         found = ids[0] >= 0
-        return scores[0][found], ids[0][found].astype(np.int64)
+        return scores[0][found], ids[0][found]
+
+    def search_many(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None, *, nprobe: int = 0,
+                    rerank: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (scores, rows) of each query (rows of -1 where fewer exist), with this index's
+        ``nprobe`` and re-rank depth unless given."""
+        faiss = _faiss()
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        nprobe = nprobe or max(1, self.nprobe)
+        params = None
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64)) if rows is not None else None
+        if self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k)) if selector is not None else \
+                faiss.SearchParametersHNSW(efSearch=max(128, k))
+        elif self.nlist:
+            probe = self._restricted_nprobe() if rows is not None else nprobe
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=probe) if selector is not None else \
+                faiss.SearchParametersIVF(nprobe=probe)
+        elif selector is not None:
+            params = faiss.SearchParameters(sel=selector)
+        if self._int8 is None:
+            scores, ids = self._index.search(q, k, params=params) if params is not None else self._index.search(q, k)
+            return scores, ids.astype(np.int64)
+        depth = max(k, rerank or self.rerank or RERANK_DEPTH)
+        _, cand = self._index.search(q, depth, params=params)
+        scores = np.full((len(q), k), -np.inf, np.float32)
+        ids = np.full((len(q), k), -1, np.int64)
+        for i, row in enumerate(cand):
+            row = row[row >= 0]
+            exact = self._int8.cosines(q[i], row)
+            top = np.lexsort((row, -exact))[:k]
+            scores[i, :len(top)], ids[i, :len(top)] = exact[top], row[top]
+        return scores, ids
 
     def save(self, path: Path) -> None:
+        """Write the index to ``path`` (``ivfpq``: its int8 vectors beside it, see ``Int8Vectors``)."""
         # A memory-mapped IVF would be written as a reference to its mapped file, not as its cells and
         # vectors: write an in-memory copy (same cells) instead.
         index = _ivf_like(self._index, self.vectors(), self.dim) if self._mmapped else self._index
         _faiss().write_index(index, str(path))
+        if self._int8 is not None:
+            self._int8.save(path.parent)
 
     @classmethod
     def load(cls, path: Path, dim: int, *, expected_kind: str | None = None, nprobe: int = 0,
-             recall: float = 1.0) -> DenseIndex:
-        """Read ``path``; an IVF index is memory-mapped (its inverted lists stay on disk)."""
+             recall: float = 1.0, rerank: int = 0) -> DenseIndex:
+        """Read ``path``; an IVF index is memory-mapped (its inverted lists stay on disk), an
+        ``ivfpq`` one reads its codes into memory and maps its int8 vectors."""
         from sources.errors import IndexStoreError, IndexMismatchError
 
         faiss = _faiss()
@@ -214,23 +248,29 @@ class DenseIndex:
         if raw.d != dim:
             raise IndexMismatchError(f"{path} holds {raw.d}-dimensional vectors but the embedder gives {dim}; "
                                      "rebuild the index with `bayyina index build`.")
-        allowed = (faiss.IndexFlatIP, faiss.IndexHNSWFlat, faiss.IndexIVFFlat)
-        if type(raw) not in allowed or raw.metric_type != faiss.METRIC_INNER_PRODUCT:
+        kinds = {faiss.IndexFlatIP: "flat", faiss.IndexHNSWFlat: "hnsw", faiss.IndexIVFFlat: "ivf",
+                 faiss.IndexIVFPQFastScan: "ivfpq"}
+        metric = faiss.METRIC_L2 if type(raw) is faiss.IndexIVFPQFastScan else faiss.METRIC_INNER_PRODUCT
+        if type(raw) not in kinds or raw.metric_type != metric:
             raise IndexStoreError(f"{path} is a FAISS {type(raw).__name__}, not an index Bayyina writes; rebuild it "
                               "with `bayyina index build`.")
-        kind: Kind = ("hnsw" if isinstance(raw, faiss.IndexHNSWFlat) else
-                      "ivf" if isinstance(raw, faiss.IndexIVFFlat) else "flat")
-        if expected_kind is not None and kind != expected_kind and not (expected_kind == "ivf" and kind == "flat"):
+        kind: Kind = kinds[type(raw)]
+        if expected_kind is not None and kind != expected_kind and not (expected_kind in ("ivf", "ivfpq")
+                                                                         and kind == "flat"):
             raise IndexStoreError(f"{path} is a {kind} index but the manifest says {expected_kind}; rebuild it.")
         if kind == "ivf":
             raw.make_direct_map()
-        if raw.ntotal and kind != "ivf" and not np.isfinite(raw.reconstruct_n(0, raw.ntotal)).all():
+        if raw.ntotal and kind in ("flat", "hnsw") and not np.isfinite(raw.reconstruct_n(0, raw.ntotal)).all():
             raise IndexStoreError(f"{path} holds vectors that are not finite numbers (NaN or infinity); rebuild it "
                               "with `bayyina index build`.")
         obj = cls.__new__(cls)
         obj.dim, obj.kind, obj._index = dim, (expected_kind or kind) if kind != "hnsw" else kind, raw
         obj.nprobe, obj.recall, obj._tuned_at, obj._mmapped = nprobe, recall, int(raw.ntotal), kind == "ivf"
-        if kind == "ivf":
+        obj.rerank, obj._int8 = rerank, None
+        if kind == "ivfpq":
+            obj._int8 = Int8Vectors.load(path.parent, int(raw.ntotal), dim)
+            obj.rerank = rerank or RERANK_DEPTH
+        if kind in ("ivf", "ivfpq"):
             raw.nprobe = max(1, nprobe)
         return obj
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index import persist, shards, store
+from index import persist, shards, store, tuning
 from index.config import IndexConfig
 from index.dense import resolve_kind
 from index.embed import Embedder
@@ -62,8 +62,8 @@ class Index:
 
     def info(self) -> IndexInfo:
         langs = {lang: len(rows) for lang, rows in self._passages.lang_rows().items()}
-        parts = tuple(ShardInfo(s.name, s.size, s.dense.kind, s.dense.nlist, s.dense.nprobe, s.dense.recall)
-                      for s in self._shards)
+        parts = tuple(ShardInfo(s.name, s.size, s.dense.kind, s.dense.nlist, s.dense.nprobe, s.dense.recall,
+                                s.dense.rerank, s.dense.bytes_per_vector) for s in self._shards)
         largest = max(self._shards, key=lambda s: s.size).dense if self._shards else None
         return IndexInfo(
             embedder=self.embedder.name, dim=self.embedder.dim,
@@ -123,6 +123,7 @@ class Index:
         # A replaced document goes back into its own shard; a new one fills the last shard, then new ones.
         plan = shards.plan(new, self.config.shard_passages, {s.name: s.size for s in self._shards}, self._shard_of)
         by_name = {s.name: s for s in self._shards}
+        total = len(self._passages) + sum(len(item.passages) for item in new)
         changed: dict[str, Shard] = {}
         for name, items in plan.items():      # the work; the index itself changes only after it all succeeded
             passages = [p for item in items for p in item.passages]
@@ -130,11 +131,9 @@ class Index:
                        else np.zeros((0, self.embedder.dim), np.float32))
             if name in by_name:
                 drop = {item.source for item in items if item.source in self._sources}
-                changed[name] = by_name[name].rebuilt(drop, passages, vectors, self.config.dense_kind,
-                                                      self._tuning_queries)
+                changed[name] = by_name[name].rebuilt(drop, passages, vectors, self.config.dense_kind, total)
             else:
-                changed[name] = Shard.new(name, passages, vectors, self.embedder.dim, self.config.dense_kind,
-                                          self._tuning_queries)
+                changed[name] = Shard.new(name, passages, vectors, self.embedder.dim, self.config.dense_kind, total)
         for item in new:
             self._sources[item.source] = SourceInfo(item.source, item.kind, item.content_hash, len(item.passages))
         self._put_shards(changed)
@@ -159,6 +158,9 @@ class Index:
         for name in [n for n in self._sources if n not in self._shard_of]:   # a document of no passages
             self._shard_of[name] = ""
         self._index_rows()
+        if any(s.dense.needs_tuning for s in self._shards):
+            # nprobe for the merged result of every shard, on question-like pieces of the whole index
+            tuning.tune([s.dense for s in self._shards], shards.tuning_queries(self.embedder, self._passages))
 
     def add_paths(self, paths: Iterable[str | Path], *, progress: bool = False) -> AddReport:
         """Load files and folders and add them; unreadable files are reported, not raised."""
@@ -188,13 +190,10 @@ class Index:
         if name:
             shard = next(s for s in self._shards if s.name == name)
             changed[name] = shard.rebuilt({source}, (), np.zeros((0, self.embedder.dim), np.float32),
-                                          self.config.dense_kind, self._tuning_queries)
+                                          self.config.dense_kind, before - self._sources[source].passages)
         del self._sources[source]
         self._put_shards(changed)
         return before - len(self._passages)
-
-    def _tuning_queries(self, passages: Sequence[Passage]) -> np.ndarray:
-        return shards.tuning_queries(self.embedder, passages)
 
     def _vectors(self) -> np.ndarray:
         """Every passage's vector, in row order (for checks and rebuilds)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from sources.errors import IndexStoreError
 
 _NOT_HASHED = ("manifest.json", "COMPLETE")
-_DENSE_KINDS = ("flat", "hnsw", "ivf")
+_DENSE_KINDS = ("flat", "hnsw", "ivf", "ivfpq")
 _MAX_DIM = 16384
 _SHARD_NAME = re.compile(r"s[0-9]{5}")
 
@@ -120,6 +120,7 @@ def validate_manifest(folder: Path, manifest: dict) -> None:
         _typed(folder, f"shards[{i}].passages", entry.get("passages"), int, low=1, high=10**10)
         for key in ("nlist", "nprobe"):
             _typed(folder, f"shards[{i}].{key}", entry.get(key), int, low=0, high=10**8)
+        _typed(folder, f"shards[{i}].rerank", entry.get("rerank", 0), int, low=0, high=10**6)
         _typed(folder, f"shards[{i}].recall_at_10", entry.get("recall_at_10"), (int, float), low=0, high=1)
     counts = manifest.get("counts")
     _typed(folder, "counts", counts, dict)

@@ -112,7 +112,8 @@ def load_shard(folder: Path, entry: dict, dim: int, checksums: dict[str, str]) -
     rel = f"{shards.FOLDER}/{entry['name']}"
     passages = PassageStore.open(folder / rel / shards.PASSAGES, _checked_passage)
     dense = DenseIndex.load(folder / rel / shards.DENSE, dim, expected_kind=entry["dense_kind"],
-                            nprobe=entry["nprobe"], recall=float(entry["recall_at_10"]))
+                            nprobe=entry["nprobe"], recall=float(entry["recall_at_10"]),
+                            rerank=entry.get("rerank", 0))
     sparse = SparseIndex.load(folder / rel / shards.BM25, len(passages))
     if not (dense.size == len(passages) == entry["passages"]) or not passages:
         raise IndexStoreError(f"{folder} is inconsistent (shard {entry['name']}: {dense.size} vectors, "

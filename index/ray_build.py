@@ -206,14 +206,7 @@ def _build_shard(name: str, passages_json: str, vectors: np.ndarray, factory, di
     """Ray task: one shard — FAISS (an IVF trained and tuned with the worker's own embedder) and
     BM25 — written to a scratch folder; returns its manifest entry and its files' bytes."""
     passages = [Passage.from_dict(d) for d in json.loads(passages_json)]
-    made: list[Embedder] = []
-
-    def tuning(ps):
-        if not made:
-            made.append(factory())
-        return shards.tuning_queries(made[0], ps)
-
-    shard = Shard.new(name, passages, vectors, dim, kind, tuning)
+    shard = Shard.new(name, passages, vectors, dim, kind)
     with tempfile.TemporaryDirectory() as tmp:
         shard.write(Path(tmp) / name)
         files = {p.relative_to(Path(tmp) / name).as_posix(): p.read_bytes()

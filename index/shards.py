@@ -6,8 +6,9 @@ the last shard (or opens a new one); replacing or removing one rebuilds only the
 it, and a save writes only changed shards — an unchanged shard's files are hard-linked from the
 previous save, after checking they are still the very files it wrote (device, inode, size, mtime).
 
-Searching asks every shard and merges: dense scores are cosines of one embedder, so they compare
-across shards as they are; BM25 scores with the statistics of the whole index (``sparse.Stats``),
+Searching asks every shard (in parallel threads) and merges: dense scores are cosines of one
+embedder, so they compare across shards as they are (IVF shards' ``nprobe`` is chosen for the merged
+result, ``index.tuning``); BM25 scores with the statistics of the whole index (``sparse.Stats``),
 so a passage scores the same whichever shard holds it.
 """
 
@@ -18,7 +19,8 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -31,8 +33,6 @@ DENSE = "dense.faiss"
 BM25 = "bm25"
 PASSAGES = "passages.jsonl"
 FOLDER = "shards"
-
-TuningQueries = Callable[[Sequence[Passage]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -69,30 +69,30 @@ class Shard:
     def size(self) -> int:
         return len(self.passages)
 
-    def sources(self) -> set[str]:
-        return set(self.passages.names)
-
     def rebuilt(self, drop: set[str], passages: Sequence[Passage], vectors: np.ndarray, kind: IndexKind,
-                tuning: TuningQueries) -> Shard:
+                total: int = 0) -> Shard:
         """A new shard without ``drop``'s passages and with ``passages`` (embedded as ``vectors``)
-        added at the end; an IVF keeps its trained cells, and the kind follows the new size."""
-        keep = np.setdiff1d(np.arange(self.size), self.passages.rows_of_sources(drop)).tolist()
+        added at the end; an IVF keeps its trained cells, and the kind follows the new size (and
+        the index's ``total``). BM25 keeps the kept passages' term counts: only new text is tokenised."""
+        keep = np.setdiff1d(np.arange(self.size), self.passages.rows_of_sources(drop))
         dense = self.dense.keep(keep)          # a copy: this shard (maybe memory-mapped) stays as it is
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        kept = PassageStore.of([self.passages[i] for i in keep] + list(passages))
-        return _finish(self.name, kept, dense, kind, tuning)
+        kept = PassageStore.of([self.passages[int(i)] for i in keep] + list(passages))
+        sparse = self.sparse.rebuilt(keep, [p.text for p in passages])
+        return Shard(self.name, kept, _of_kind(dense, kind, len(kept), total), sparse)
 
     @classmethod
     def new(cls, name: str, passages: Sequence[Passage], vectors: np.ndarray, dim: int, kind: IndexKind,
-            tuning: TuningQueries) -> Shard:
-        dense = DenseIndex(dim, resolve_kind(kind, len(passages)))
+            total: int = 0) -> Shard:
+        dense = DenseIndex(dim, resolve_kind(kind, len(passages), total))
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return _finish(name, PassageStore.of(passages), dense, kind, tuning)
+        return Shard(name, PassageStore.of(passages), dense, SparseIndex.build([p.text for p in passages]))
 
     def entry(self) -> dict:
         """This shard in the manifest."""
         return {"name": self.name, "passages": self.size, "dense_kind": self.dense.kind,
-                "nlist": self.dense.nlist, "nprobe": self.dense.nprobe, "recall_at_10": self.dense.recall}
+                "nlist": self.dense.nlist, "nprobe": self.dense.nprobe, "rerank": self.dense.rerank,
+                "recall_at_10": self.dense.recall}
 
     def write(self, folder: Path) -> dict[str, str] | None:
         """Write the shard into ``folder`` (new): hard links to its last save when those files are
@@ -124,22 +124,20 @@ class Shard:
         return Shard(self.name, self.passages, self.dense, self.sparse, SavedFiles(final, dict(checksums), identity))
 
 
-def _finish(name: str, passages: PassageStore, dense: DenseIndex, kind: IndexKind,
-            tuning: TuningQueries) -> Shard:
-    wanted = resolve_kind(kind, len(passages))
-    if wanted != dense.kind:
-        rebuilt = DenseIndex(dense.dim, wanted)
-        rebuilt.add(dense.vectors())
-        dense = rebuilt
-    if dense.needs_tuning:
-        dense.tune(queries=tuning(passages))
-    return Shard(name, passages, dense, SparseIndex.build([p.text for p in passages]))
+def _of_kind(dense: DenseIndex, kind: IndexKind, n: int, total: int) -> DenseIndex:
+    """``dense``, or its vectors in a new index of the kind its size now calls for."""
+    wanted = resolve_kind(kind, n, total)
+    if wanted == dense.kind:
+        return dense
+    rebuilt = DenseIndex(dense.dim, wanted)
+    rebuilt.add(dense.vectors())
+    return rebuilt
 
 
 def tuning_queries(embedder, passages: Sequence[Passage], n: int = 500, words: int = 10,
                    seed: int = 0) -> np.ndarray:
-    """Question-like vectors for choosing an IVF's ``nprobe``: ``words``-word pieces of ``n``
-    sampled ``passages`` (a shard's), embedded as queries (with the query prompt), as questions are."""
+    """Question-like vectors for choosing IVF shards' ``nprobe``: ``words``-word pieces of ``n``
+    sampled ``passages`` (the whole index's), embedded as queries (with the query prompt), as questions are."""
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(passages), size=min(n, len(passages)), replace=False)
     pieces = []
@@ -190,9 +188,10 @@ def _merge(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarr
 
 def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int,
                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``k`` (cosines, global rows) over every shard, optionally only among global ``rows``."""
+    """Top ``k`` (cosines, global rows) over every shard, optionally only among global ``rows``;
+    several shards are searched in parallel threads (FAISS releases the GIL)."""
     starts = offsets(shards)
-    parts = []
+    asks = []
     for i, shard in enumerate(shards):
         local = None
         if rows is not None:
@@ -200,9 +199,17 @@ def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int,
             if not len(mine):
                 continue
             local = mine - starts[i]
-        s, r = shard.dense.search(query, k, rows=local)
-        parts.append((s, r + starts[i]))
-    return _merge(parts, k)
+        asks.append((i, local))
+
+    def one(ask: tuple[int, np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+        i, local = ask
+        s, r = shards[i].dense.search(query, k, rows=local)
+        return s, r + starts[i]
+
+    if len(asks) < 2:
+        return _merge([one(a) for a in asks], k)
+    with ThreadPoolExecutor(max_workers=min(len(asks), os.cpu_count() or 1)) as pool:
+        return _merge(list(pool.map(one, asks)), k)
 
 
 def bm25_search(shards: Sequence[Shard], query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -80,6 +80,28 @@ class Stats:
                      tuple(a + b for a, b in zip(self.df, other.df)))
 
 
+def _from_counts(rows: np.ndarray, cols: np.ndarray, tf: np.ndarray, lengths: np.ndarray, vocab: dict[str, int]):
+    """A bm25s model over term counts (rows × token ids), scored as bm25s' ``index`` scores them
+    (Lucene idf, float32): the matrix bm25s would build from the same passages' tokens."""
+    import scipy.sparse as sp
+
+    bm25s = _bm25s()
+    n, width = len(lengths), len(vocab)
+    df = np.bincount(cols, minlength=width)
+    idf32 = idf(df, n).astype(np.float32)
+    tf32 = tf.astype(np.float32)
+    lengths32 = lengths.astype(np.float32)[rows]
+    avg = np.float32(lengths.astype(np.float64).mean())
+    scores = idf32[cols] * (tf32 / (np.float32(K1) * ((1 - np.float32(B)) + np.float32(B) * lengths32 / avg) + tf32))
+    matrix = sp.csc_matrix((scores.astype(np.float32), (rows, cols)), shape=(n, width), dtype=np.float32)
+    model = bm25s.BM25(k1=K1, b=B, method="lucene")
+    model.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": n}
+    model.vocab_dict = dict(vocab) | {"": width}
+    model.unique_token_ids_set = set(model.vocab_dict.values())
+    model.nonoccurrence_array = None     # what `index` sets for the lucene method
+    return model
+
+
 class SparseIndex:
     def __init__(self) -> None:
         self._bm25 = None
@@ -100,6 +122,49 @@ class SparseIndex:
             obj._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
             obj._bm25.index(corpus, show_progress=False)
         return obj
+
+    def rebuilt(self, keep: np.ndarray, texts: Sequence[str]) -> SparseIndex:
+        """This index with only the rows ``keep`` (in that order) and ``texts`` appended, equal to
+        ``build`` of those passages' texts but without tokenising the kept ones again: their term
+        counts are read back from the stored matrix (``_term_counts``); only ``texts`` are tokenised."""
+        keep = np.asarray(keep, dtype=np.int64)
+        vocab = {t: i for t, i in (self._bm25.vocab_dict.items() if self._bm25 is not None else ()) if t != ""}
+        rows, cols, tf = self._term_counts()
+        new_row = np.full(self.size, -1, np.int64)
+        new_row[keep] = np.arange(len(keep))
+        held = new_row[rows] >= 0
+        rows, cols, tf = [new_row[rows[held]]], [cols[held]], [tf[held]]
+        lengths = [np.asarray(self._lengths, dtype=np.int32)[keep]]
+        for j, text in enumerate(texts):
+            tokens = bm25_tokens(text)
+            lengths.append(np.array([len(tokens)], np.int32))
+            counts: dict[int, int] = {}
+            for t in tokens:
+                tid = vocab.setdefault(t, len(vocab))
+                counts[tid] = counts.get(tid, 0) + 1
+            rows.append(np.full(len(counts), len(keep) + j, np.int64))
+            cols.append(np.fromiter(counts.keys(), np.int64, len(counts)))
+            tf.append(np.fromiter(counts.values(), np.float64, len(counts)))
+        obj = SparseIndex()
+        obj._lengths = np.concatenate(lengths).astype(np.int32)
+        obj.size, obj.tokens = len(obj._lengths), int(obj._lengths.sum(dtype=np.int64))
+        if obj.tokens:
+            obj._bm25 = _from_counts(np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+                                     np.concatenate(tf), obj._lengths, vocab)
+        return obj
+
+    def _term_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, token id, term frequency) of every stored entry, recovered exactly from the scores
+        (``tf = x·K/(1−x)`` with ``x`` the entry over its idf, a whole number)."""
+        if self._bm25 is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+        data, indices, indptr = (np.asarray(self._bm25.scores[k]) for k in ("data", "indices", "indptr"))
+        df = np.diff(indptr).astype(np.int64)
+        cols = np.repeat(np.arange(len(df), dtype=np.int64), df)
+        rows = indices.astype(np.int64)
+        x = data.astype(np.float64) / idf(df, self.size)[cols]
+        norm = _norm(np.asarray(self._lengths, dtype=np.float64)[rows], self.tokens / self.size)
+        return rows, cols, np.rint(x * norm / np.maximum(1 - x, 1e-12))
 
     def stats(self, query_tokens: Sequence[str]) -> Stats:
         """This shard's share of the statistics ``query_tokens`` are scored with."""

@@ -73,6 +73,8 @@ class ShardInfo:
     nlist: int
     nprobe: int
     recall: float
+    rerank: int = 0               # ivfpq: candidates re-ranked from the int8 vectors
+    bytes_per_vector: int = 0     # what the search holds in memory per vector
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,10 @@ def cmd_index_info(args: argparse.Namespace) -> int:
         "index": args.index or str(qa.default_index_dir()), "embedder": info.embedder, "dim": info.dim,
         "dense": info.dense_kind, "passages": info.passages, "languages": info.languages,
         "shards": [{"shard": s.name, "passages": s.passages, "dense": s.dense_kind,
+                    "bytes_per_vector": s.bytes_per_vector,
                     **({"nlist": s.nlist, "nprobe": s.nprobe, "recall_at_10": round(s.recall, 3)}
-                       if s.dense_kind == "ivf" else {})} for s in info.shards],
+                       if s.nlist else {}), **({"rerank": s.rerank} if s.dense_kind == "ivfpq" else {})}
+                   for s in info.shards],
         "format_version": info.format_version, "normaliser_version": info.normaliser_version,
         "max_tokens": info.max_tokens, "overlap_tokens": info.overlap_tokens,
         "sources": [{"source": s.source, "kind": s.kind, "passages": s.passages} for s in info.sources],
@@ -134,9 +136,10 @@ def cmd_index_info(args: argparse.Namespace) -> int:
             print(f"{key}: {value}")
     print(f"shards ({len(info.shards)}):")
     for s in data["shards"]:
-        ivf = (f", nlist {s['nlist']}, nprobe {s['nprobe']}, recall@10 {s['recall_at_10']} vs exact"
-               if s["dense"] == "ivf" else "")
-        print(f"  {s['shard']}  [{s['passages']} passages, {s['dense']}{ivf}]")
+        ivf = (f", nlist {s['nlist']}, nprobe {s['nprobe']}" + (f", re-rank {s['rerank']}" if "rerank" in s else "")
+               + f", recall@10 {s['recall_at_10']} vs exact (all shards together)" if "nlist" in s else "")
+        print(f"  {s['shard']}  [{s['passages']} passages, {s['dense']}, {s['bytes_per_vector']} bytes per vector"
+              f"{ivf}]")
     print(f"sources ({len(info.sources)}):")
     for s in info.sources:
         print(f"  {s.source}  [{s.kind}, {s.passages} passages]")
@@ -360,8 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_index_opts(p, default=DEFAULT_BUILD_DIR)
         p.add_argument("--max-tokens", type=int, default=qa.ChunkConfig().max_tokens, help="passage size in tokens")
         p.add_argument("--overlap", type=int, default=qa.ChunkConfig().overlap_tokens, help="overlap in tokens")
-        p.add_argument("--dense", choices=("auto", "flat", "ivf", "hnsw"), default="auto",
-                       help="FAISS index type (auto: exact below 200,000 passages a shard, IVF from there)")
+        p.add_argument("--dense", choices=("auto", "flat", "ivf", "ivfpq", "hnsw"), default="auto",
+                       help="FAISS index type (auto: exact below 200,000 passages a shard, IVF from there, "
+                            "compressed IVF-PQ with re-rank once the index holds 2,000,000)")
         p.add_argument("--shard-passages", type=int, default=qa.IndexConfig().shard_passages,
                        help="most passages in one shard of a new index (default 500,000); each shard has its "
                             "own FAISS and BM25 index, and a change rebuilds only the shard it touches")

@@ -56,7 +56,7 @@ def test_a_document_lies_in_one_shard(fake_embedder, docs):
     many = build(docs, fake_embedder, SHARDED)
     holder = {}
     for shard in many._shards:
-        for source in shard.sources():
+        for source in set(shard.passages.names):
             assert holder.setdefault(source, shard.name) == shard.name
 
 
@@ -87,7 +87,7 @@ def test_a_save_relinks_unchanged_shards_and_rewrites_the_changed_one(tmp_path, 
     index.save(folder)
     inode = {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
     loaded = Index.load(folder, fake_embedder)
-    target = next(s.name for s in loaded._shards if "peace.en.txt" in s.sources())
+    target = next(s.name for s in loaded._shards if "peace.en.txt" in s.passages.names)
     loaded.add_documents([Document("peace.en.txt", "Peacekeeping began in 1948 with observers.")])
     loaded.save(folder)
     for rel, ino in inode.items():

@@ -13,6 +13,11 @@ search on held-out queries.
     python bench/scale.py --n 10000000 --sharded 500000 --no-bm25
         # 10 M vectors as 20 IVF shards of 500,000, built one at a time (never more than one in
         # memory), memory-mapped and searched together as ``Index`` does (~30 minutes, 15 GB of disk)
+    python bench/scale.py --n 10000000 --sharded 500000 --compressed --no-bm25
+        # the same as compressed IVF-PQ shards with an int8 re-rank (~4.3 GB of disk)
+
+With ``--sharded`` the JSON has ``recall@10`` (merged search against exact search over every float
+vector, held-out queries) and ``bytes_per_vector`` (what the search holds in memory per vector).
 
 Prints one JSON object per measurement; ``--out FILE`` writes them all.
 """
@@ -107,49 +112,64 @@ class _DenseShard:          # what ``index.shards.dense_search`` needs of a shar
     size: int
 
 
-def build_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 20) -> dict:
-    """``n`` vectors in IVF shards of ``per_shard``, each trained, tuned and saved on its own."""
+def build_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 20, kind: str = "ivf",
+                        tune_queries: int = 500) -> dict:
+    """``n`` vectors in shards of ``per_shard`` (``kind``: ivf or ivfpq), each trained and saved on
+    its own (one in memory at a time); then every shard memory-mapped and ``nprobe`` (and the
+    re-rank depth) chosen for the merged search's recall@10 (``index.tuning``), on held-out draws
+    that the measurement never uses."""
     from index.dense import DenseIndex
+    from index.tuning import tune
 
     t0 = time.perf_counter()
-    shards, at, held = [], 0, 1000
+    shards, at, held = [], 0, 1000 + tune_queries
     gen = synthetic_vectors(n + held, per_centre=per_centre, block=per_shard)
     queries = None
     while at < n:
         block = next(gen)
         if at + len(block) > n:              # the last block also holds the held-out queries
             queries, block = block[n - at:], block[:n - at]
-        dense = DenseIndex(DIM, "ivf")
+        dense = DenseIndex(DIM, kind)
         dense.add(block)
-        dense.tune()
-        dense.save(folder / f"shard-{len(shards):03d}.faiss")
-        shards.append({"passages": len(block), "nlist": dense.nlist, "nprobe": dense.nprobe,
-                       "tuned_recall_at_10": round(dense.recall, 3)})
+        (folder / f"shard-{len(shards):03d}").mkdir()
+        dense.save(folder / f"shard-{len(shards):03d}" / "dense.faiss")
+        shards.append({"passages": len(block), "nlist": dense.nlist})
         at += len(block)
         del dense, block
-    if queries is None:
-        queries = next(gen)[:held]
-    np.save(folder / "queries.npy", queries[:held])
+    if queries is None or len(queries) < held:
+        queries = np.concatenate([q for q in [queries] if q is not None] + [next(gen)])[:held]
+    np.save(folder / "queries.npy", queries[:1000])
+    (folder / "held.txt").write_text(str(held))      # the generator's size decides its centres
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    loaded = [DenseIndex.load(folder / f"shard-{i:03d}" / "dense.faiss", DIM, expected_kind=kind, nprobe=1)
+              for i in range(len(shards))]
+    recall = tune(loaded, queries[1000:])
+    for entry, dense in zip(shards, loaded):
+        entry.update(nprobe=dense.nprobe, rerank=dense.rerank, tuned_recall_at_10=round(recall, 3))
+    tune_s = time.perf_counter() - t0
     (folder / "shards.json").write_text(json.dumps(shards))
-    disk = sum(f.stat().st_size for f in folder.glob("shard-*.faiss"))
-    return {"what": "dense sharded ivf build", "passages": n, "shards": len(shards), "per_shard": per_shard,
-            "vectors_per_centre": per_centre,
-            "build_s": round(time.perf_counter() - t0, 1), "disk_mb": round(disk / 2**20, 1),
-            "nprobe": sorted({s["nprobe"] for s in shards}), "nlist": sorted({s["nlist"] for s in shards}),
-            "min_tuned_recall_at_10": min(s["tuned_recall_at_10"] for s in shards)}
+    disk = sum(f.stat().st_size for f in folder.glob("shard-*/*"))
+    return {"what": f"dense sharded {kind} build", "passages": n, "shards": len(shards), "per_shard": per_shard,
+            "vectors_per_centre": per_centre, "build_s": round(build_s, 1), "tune_s": round(tune_s, 1),
+            "disk_mb": round(disk / 2**20, 1), "nprobe": sorted({s["nprobe"] for s in shards}),
+            "nlist": sorted({s["nlist"] for s in shards}), "rerank": sorted({s["rerank"] for s in shards}),
+            "bytes_per_vector": loaded[0].bytes_per_vector, "tuned_recall_at_10": round(recall, 3)}
 
 
-def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 20) -> dict:
-    """In a fresh process: every shard memory-mapped, searched together (``index.shards``), recall
-    against exact search over all ``n`` vectors (regenerated block by block) on 100 held-out queries."""
+def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 20, kind: str = "ivf") -> dict:
+    """In a fresh process: every shard loaded (``ivf`` memory-mapped; ``ivfpq`` codes in memory, int8
+    vectors mapped), searched together (``index.shards``: in parallel threads), recall against exact
+    search over all ``n`` float vectors (regenerated block by block) on 100 held-out queries."""
     from index.dense import DenseIndex, _exact_topk
     from index.shards import dense_search
 
     entries = json.loads((folder / "shards.json").read_text())
     before = _rss_mb()
     t0 = time.perf_counter()
-    shards = [_DenseShard(DenseIndex.load(folder / f"shard-{i:03d}.faiss", DIM, expected_kind="ivf",
-                                          nprobe=e["nprobe"], recall=e["tuned_recall_at_10"]), e["passages"])
+    shards = [_DenseShard(DenseIndex.load(folder / f"shard-{i:03d}" / "dense.faiss", DIM, expected_kind=kind,
+                                          nprobe=e["nprobe"], recall=e["tuned_recall_at_10"], rerank=e["rerank"]),
+                          e["passages"])
               for i, e in enumerate(entries)]
     load_s = time.perf_counter() - t0
     rss = _rss_mb() - before
@@ -159,11 +179,13 @@ def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 
         t = time.perf_counter()
         dense_search(shards, q, 10)
         times.append((time.perf_counter() - t) * 1000)
+    rss_searched = _rss_mb() - before
     sample = queries[:100]
     best = np.full((len(sample), 10), -np.inf, np.float32)
     best_rows = np.zeros((len(sample), 10), np.int64)
     at = 0
-    for block in synthetic_vectors(n + len(queries), per_centre=per_centre, block=per_shard):
+    held = int((folder / "held.txt").read_text())
+    for block in synthetic_vectors(n + held, per_centre=per_centre, block=per_shard):
         block = block[:max(0, n - at)]
         if not len(block):
             break
@@ -175,10 +197,12 @@ def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 
         at += len(block)
     found = [dense_search(shards, q, 10)[1] for q in sample]
     recall = float(np.mean([len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(best_rows, found)]))
-    return {"what": "dense sharded ivf load+search", "passages": n, "shards": len(shards), "load_s": round(load_s, 2),
-            "rss_after_load_mb": round(rss, 1), "search_p50_ms": round(float(np.percentile(times, 50)), 1),
-            "search_p95_ms": round(float(np.percentile(times, 95)), 1), "recall_at_10_vs_exact": round(recall, 3),
-            "rss_after_searches_mb": round(_rss_mb() - before, 1)}
+    return {"what": f"dense sharded {kind} load+search", "passages": n, "shards": len(shards),
+            "load_s": round(load_s, 2), "rss_after_load_mb": round(rss, 1),
+            "search_p50_ms": round(float(np.percentile(times, 50)), 1),
+            "search_p95_ms": round(float(np.percentile(times, 95)), 1), "recall@10": round(recall, 3),
+            "bytes_per_vector": shards[0].dense.bytes_per_vector,
+            "rss_after_searches_mb": round(rss_searched, 1)}
 
 
 def build_sparse(n: int, folder: Path, seed: int = 0) -> dict:
@@ -249,6 +273,8 @@ def main() -> None:
     ap.add_argument("--no-bm25", action="store_true")
     ap.add_argument("--sharded", type=int, default=0, metavar="PER_SHARD",
                     help="the dense side as IVF shards of this many vectors (instead of one index)")
+    ap.add_argument("--compressed", action="store_true",
+                    help="with --sharded: IVF-PQ shards (4-bit fast-scan codes, int8 vectors for the re-rank)")
     ap.add_argument("--per-centre", type=int, default=20,
                     help="with --sharded: vectors per random centre (20: many small topics, the hard case)")
     ap.add_argument("--dir", help="where to write the indexes (default: a temporary folder)")
@@ -260,7 +286,7 @@ def main() -> None:
         if name == "dense":
             print(json.dumps(probe_dense(int(n), Path(folder), rest[0], int(rest[1]), None)))
         elif name == "sharded":
-            print(json.dumps(probe_sharded_dense(int(n), Path(folder), int(rest[0]), int(rest[1]))))
+            print(json.dumps(probe_sharded_dense(int(n), Path(folder), int(rest[0]), int(rest[1]), rest[2])))
         else:
             print(json.dumps(probe_sparse(int(n), Path(folder))))
         return
@@ -270,10 +296,11 @@ def main() -> None:
         kinds = ["ivf"] + (["flat"] if args.flat else [])
         if args.sharded:
             kinds = []
-            r = build_sharded_dense(args.n, folder, args.sharded, args.per_centre)
+            kind = "ivfpq" if args.compressed else "ivf"
+            r = build_sharded_dense(args.n, folder, args.sharded, args.per_centre, kind)
             print(json.dumps(r), flush=True)
             results.append(r)
-            r = _in_fresh_process("sharded", str(args.n), str(folder), str(args.sharded), str(args.per_centre))
+            r = _in_fresh_process("sharded", str(args.n), str(folder), str(args.sharded), str(args.per_centre), kind)
             print(json.dumps(r), flush=True)
             results.append(r)
         for kind in kinds:

@@ -192,7 +192,7 @@ def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int,
     several shards are searched in parallel threads (FAISS releases the GIL)."""
     starts = offsets(shards)
     asks = []
-    for i, shard in enumerate(shards):
+    for i in range(len(shards)):
         local = None
         if rows is not None:
             mine = rows[(rows >= starts[i]) & (rows < starts[i + 1])]

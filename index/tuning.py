@@ -23,6 +23,10 @@ from index.dense import TARGET_RECALL, DenseIndex
 
 K = 10
 _MARGIN = 0.01      # tuned a point above the target, so questions the tuning never saw stay above it
+# With compressed shards the reference is their int8 copy, which itself orders near-ties a little
+# differently from the float vectors (bench/scale.py's hard case: recall@10 0.983 of a full int8 scan):
+# aim three points above the target instead of one.
+_MARGIN_COMPRESSED = 0.03
 _BLOCK = 65_536
 
 
@@ -60,7 +64,7 @@ def tune(denses: Sequence[DenseIndex], queries: np.ndarray, *, target: float = T
         found = _merge(parts, starts, k, skip)
         return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, exact)]))
 
-    aim = min(1.0, target + _MARGIN)
+    aim = min(1.0, target + (_MARGIN_COMPRESSED if compressed else _MARGIN))
     deepest = max(RERANK_CHOICES) if compressed else 0
     level, got = 1, recall(1, deepest)
     while got < aim and level < top_level:

@@ -166,6 +166,36 @@ def test_bm25_split_anywhere_scores_like_one_collection(texts, data):
         np.testing.assert_allclose(got, whole.scores(query), rtol=1e-5, atol=1e-6)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=12), min_size=1, max_size=12), st.data())
+def test_bm25_rebuilt_from_stored_counts_equals_a_fresh_build(texts, data):
+    texts = [" ".join(t) for t in texts]
+    keep = sorted(data.draw(st.sets(st.integers(0, len(texts) - 1))))
+    new = [" ".join(t) for t in data.draw(st.lists(st.lists(st.sampled_from(WORDS), max_size=8), max_size=3))]
+    fresh = SparseIndex.build([texts[i] for i in keep] + new)
+    rebuilt = SparseIndex.build(texts).rebuilt(np.array(keep, dtype=np.int64), new)
+    assert rebuilt.size == fresh.size and rebuilt.tokens == fresh.tokens
+    for query in ("مجلس الأمن", "security council veto", "war 1990 war", "القرار الكويت peace"):
+        np.testing.assert_allclose(rebuilt.scores(query), fresh.scores(query), rtol=1e-5, atol=1e-6)
+
+
+def test_bm25_rebuilt_tokenises_only_the_new_passages(monkeypatch, tmp_path):
+    import index.sparse as sparse
+
+    texts = ["مجلس الأمن الدولي", "the security council", "قرار الكويت 1990", "veto power of five"]
+    old = SparseIndex.build(texts)
+    seen = []
+    real = sparse.bm25_tokens
+    monkeypatch.setattr(sparse, "bm25_tokens", lambda t: seen.append(t) or real(t))
+    rebuilt = old.rebuilt(np.array([3, 0]), ["الأمن الإنساني"])
+    assert seen == ["الأمن الإنساني"]
+    rebuilt.save(tmp_path / "bm25")
+    loaded = SparseIndex.load(tmp_path / "bm25", 3)
+    fresh = SparseIndex.build([texts[3], texts[0], "الأمن الإنساني"])
+    for query in ("الأمن", "veto", "council"):
+        np.testing.assert_allclose(loaded.scores(query), fresh.scores(query), rtol=1e-5, atol=1e-6)
+
+
 def test_an_ivf_index_loaded_and_saved_elsewhere_stands_alone(tmp_path, fake_embedder, docs):
     import shutil
 

@@ -14,15 +14,25 @@ from sources.errors import BayyinaError
 SECRET = "root:$6$SECRET-HASH-THAT-MUST-NOT-LEAK:19000:0:99999:7:::"
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory, request):
+def _saved(tmp_path_factory, dense_kind: str):
     from tests.conftest import AR_DOC, EN_DOC, FakeEmbedder
     from sources.types import Document
 
     folder = tmp_path_factory.mktemp("tamper") / "idx"
     build([Document("un.ar.txt", AR_DOC), Document("un.en.txt", EN_DOC)], FakeEmbedder(),
-          IndexConfig(chunk=ChunkConfig(30, 8))).save(folder)
+          IndexConfig(chunk=ChunkConfig(30, 8), dense_kind=dense_kind)).save(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    return _saved(tmp_path_factory, "auto")
+
+
+@pytest.fixture(scope="module")
+def saved_compressed(tmp_path_factory):
+    """An index whose shard is compressed: its int8 vectors and scales are files to tamper with too."""
+    return _saved(tmp_path_factory, "ivfpq")
 
 
 def _leaves(obj, path=()):
@@ -96,7 +106,11 @@ def test_every_manifest_field_tampered_is_refused(saved, tmp_path, fake_embedder
     assert tried >= 100 and refused == tried
 
 
-def test_every_index_file_tampered_is_refused(saved, tmp_path, fake_embedder):
+@pytest.mark.parametrize("which", ["saved", "saved_compressed"])
+def test_every_index_file_tampered_is_refused(which, request, tmp_path, fake_embedder):
+    saved = request.getfixturevalue(which)
+    if which == "saved_compressed":
+        assert (saved / "shards/s00000/dense.int8.npy").is_file() and (saved / "shards/s00000/dense.scale.npy").is_file()
     secret = tmp_path / "shadow"
     secret.write_text(SECRET)
     tried = 0

@@ -166,6 +166,15 @@ class DenseIndex:
             return self._int8.decode()
         return self._index.reconstruct_n(0, self.size)
 
+    def vector_block(self, lo: int, hi: int) -> np.ndarray:
+        """Stored vectors ``lo``…``hi - 1`` (a block at a time keeps memory bounded)."""
+        hi = min(hi, self.size)
+        if hi <= lo:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._int8 is not None:
+            return self._int8.decode(np.arange(lo, hi))
+        return self._index.reconstruct_n(lo, hi - lo)
+
     def keep(self, rows: Sequence[int]) -> DenseIndex:
         """A new index holding only ``rows`` (in that order); an IVF keeps its trained cells."""
         rows = np.asarray(rows, dtype=np.int64)

@@ -1,13 +1,22 @@
-"""Building an index on a Ray cluster (``bayyina index build --engine ray``).
+"""Building an index on a Ray cluster (``bayyina index build --engine ray``): workers write the shards.
 
-A Ray Data pipeline: the list of files → load and normalise each file (Ray tasks: ``map``) →
-chunk and embed (``map_batches`` over an actor pool: each actor loads the embedder once, and
-chunks with the embedder's own tokenizer) → rows of passages and vectors back to the driver, which
-puts the documents in the order a local build uses and cuts them into shards the way a local build
-does → each shard built by a Ray task (FAISS index, IVF training and ``nprobe`` tuning, BM25),
-which writes the shard's files and sends them back; the driver opens them as the index's shards.
-The index is the same one (same passages, same ids, same search results) and saves and loads as
-any other.
+Two passes, and the driver never holds a passage's text or vector:
+
+1. **Plan.** A Ray Data pipeline reads each file and chunks it (an actor pool: each actor loads
+   the embedder once and chunks with its tokenizer) and sends back one small row per file — its
+   source, content hash and passage count, or why it could not be read. The driver cuts the files
+   into shards exactly as a local build cuts documents (``shards.plan``, in file order).
+2. **Build.** One Ray task per shard reads its own files again, chunks and embeds them, builds the
+   shard (FAISS, with IVF training above the threshold; BM25) and writes its files into the
+   staging folder, then returns a ``ShardManifest``: its manifest entry, its files' checksums,
+   its documents and its BM25 token count — no vectors. The driver opens the written shards
+   (memory-mapped), sums the BM25 statistics (passages, tokens) and chooses ``nprobe`` for the
+   merged search (``index.tuning``, reading the vectors a block at a time).
+
+The index is the same one a local build makes (same passages in the same order, same shards,
+same search results) and saves and loads as any other. ``staging`` must be a folder every node can
+write and the driver can read (shared storage on a real cluster; the default temporary folder is
+fine on one machine); it is removed once the shards are open.
 
 Without ``address`` a local Ray is started for the build (no dashboard, no usage statistics) and
 stopped after; with one (``auto`` or ``ray://host:10001``) the build joins that cluster. A file
@@ -17,7 +26,6 @@ a worker that dies fails the build with ``BayyinaError`` before anything is save
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -30,17 +38,16 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from index import integrity, shards
+from index import integrity, shards, tuning
 from index.embed import Embedder
 from index.config import IndexConfig
-from index.hybrid import Index, _once_each
+from index.hybrid import Index
 from index.persist import load_shard
 from index.shards import Shard
-from index.types import AddReport, EmbeddedDocument, SourceInfo
+from index.types import AddReport, SourceInfo
 from sources.chunking import ChunkConfig, chunk
 from sources.errors import BayyinaError, MissingDependencyError
 from sources.loaders import Skipped, iter_files, load
-from sources.types import Document, Passage, Span
 
 logger = logging.getLogger(__name__)
 
@@ -71,65 +78,77 @@ class NamedEmbedder:
 
 @dataclass(frozen=True)
 class RayBuildStats:
-    """How a distributed build went: passages, seconds, passages per second, workers."""
+    """How a distributed build went: passages, seconds, passages per second, workers, shards
+    written by workers, and the BM25 tokens summed from their counts."""
 
     passages: int
     seconds: float
     workers: int
+    shards: int = 0
+    bm25_tokens: int = 0
 
     @property
     def passages_per_s(self) -> float:
         return self.passages / self.seconds if self.seconds else 0.0
 
 
-def _load_row(row: dict) -> dict:
-    """Ray task: read and normalise one file (a failure becomes the row's ``error``)."""
-    try:
-        doc = load(row["path"])
-        return {"order": row["order"], "path": row["path"], "doc": _doc_json(doc), "error": ""}
-    except Exception as exc:  # any file problem is that file's, reported with its reason
-        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        return {"order": row["order"], "path": row["path"], "doc": "", "error": str(reason)[:500]}
+@dataclass(frozen=True)
+class FileCount:
+    """What the plan pass sends back for one file: its passages counted, or why it was skipped."""
+
+    order: int
+    path: str
+    source: str = ""
+    kind: str = ""
+    content_hash: str = ""
+    passages: int = 0
+    error: str = ""
 
 
-class _ChunkEmbed:
-    """Ray actor: holds one embedder; chunks a batch of documents and embeds their passages."""
+@dataclass(frozen=True)
+class ShardManifest:
+    """What a shard task sends back: where it wrote the shard, its manifest entry, its files'
+    checksums (shard-relative), its documents and its BM25 token count — never vectors or text."""
+
+    name: str
+    entry: dict
+    checksums: dict[str, str]
+    sources: tuple[SourceInfo, ...]
+    bm25_tokens: int
+
+
+class _Counter:
+    """Ray actor (plan pass): holds one embedder's tokenizer; reads and chunks files, keeps counts."""
 
     def __init__(self, factory: Callable[[], Embedder], max_tokens: int, overlap_tokens: int) -> None:
         self.embedder = factory()
         self.config = ChunkConfig(max_tokens, overlap_tokens)
 
     def __call__(self, batch: dict) -> dict:
-        out: dict[str, list] = {"order": [], "path": [], "error": [], "source": [], "kind": [], "hash": [],
-                                "passages": [], "vectors": []}
-        for order, path, doc_json, error in zip(batch["order"], batch["path"], batch["doc"], batch["error"]):
-            passages: list[Passage] = []
-            vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
-            doc = None
-            if not error:
-                doc = _doc_from_json(doc_json)
-                passages = chunk(doc, self.config, self.embedder.count_tokens)
-                if passages:
-                    vectors = self.embedder.embed_passages([p.text for p in passages])
-            out["order"].append(int(order))
-            out["path"].append(str(path))
-            out["error"].append(str(error))
-            out["source"].append(doc.source if doc else "")
-            out["kind"].append(doc.kind if doc else "")
-            out["hash"].append(doc.content_hash if doc else "")
-            out["passages"].append(json.dumps([p.to_dict() for p in passages], ensure_ascii=False))
-            out["vectors"].append(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        out: dict[str, list] = {k: [] for k in ("order", "path", "source", "kind", "hash", "passages", "error")}
+        for order, path in zip(batch["order"], batch["path"]):
+            source = kind = digest = error = ""
+            count = 0
+            try:
+                doc = load(str(path))
+                source, kind, digest = doc.source, doc.kind, doc.content_hash
+                count = len(chunk(doc, self.config, self.embedder.count_tokens))
+            except Exception as exc:  # any file problem is that file's, reported with its reason
+                error = str(getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}")[:500]
+            for key, value in (("order", int(order)), ("path", str(path)), ("source", source), ("kind", kind),
+                               ("hash", digest), ("passages", count), ("error", error)):
+                out[key].append(value)
         return out
 
 
 def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: IndexConfig | None = None, *,
                    address: str | None = None, workers: int = 2, batch_size: int = 8,
-                   embedder_factory: Callable[[], Embedder] | None = None,
+                   embedder_factory: Callable[[], Embedder] | None = None, staging: str | Path | None = None,
                    ) -> tuple[Index, AddReport, RayBuildStats]:
-    """Index ``paths`` on Ray with ``workers`` embedding actors; return the index (not saved),
-    what was added or skipped, and timings. ``embedder`` is the driver's copy (it answers
-    queries later); each actor makes its own with ``embedder_factory`` (default: the same model
-    by name, one thread per actor)."""
+    """Index ``paths`` on Ray: ``workers`` actors count passages, one task per shard builds and
+    writes it into ``staging``; return the index (not saved), what was added or skipped, and
+    timings. ``embedder`` is the driver's copy (it answers queries and tunes IVF shards); workers
+    make their own with ``embedder_factory`` (default: the same model by name, one thread each)."""
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise BayyinaError(f"workers={workers!r} must be a whole number ≥ 1.")
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
@@ -149,94 +168,96 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
         # "local": a new Ray for this build, never a stale one recorded in /tmp/ray by a crashed run
         ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
         started = True
+    scratch = Path(tempfile.mkdtemp(prefix="bayyina-ray-shards-", dir=staging))
     try:
-        rows = _run(ray, files, factory, config.chunk, workers, batch_size)
-        items: list[EmbeddedDocument] = []
-        for row in sorted(rows, key=lambda r: r["order"]):
-            if row["error"]:
-                skipped.append(Skipped(row["path"], row["error"]))
-                continue
-            passages = tuple(Passage.from_dict(d) for d in json.loads(row["passages"]))
-            vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(passages), embedder.dim)
-            items.append(EmbeddedDocument(row["source"], row["kind"], row["hash"], passages, vectors))
-        items = _once_each(items)
-        built = _build_shards(ray, shards.plan(items, config.shard_passages, {}, {}), factory, embedder.dim,
-                              config.dense_kind)
+        counted = _count_files(ray, files, factory, config.chunk, workers, batch_size)
+        kept: list[FileCount] = []
+        for row in counted:
+            if row.error:
+                skipped.append(Skipped(row.path, row.error))
+            else:
+                kept.append(row)
+        seen: set[str] = set()
+        for row in kept:
+            if row.source in seen:
+                raise BayyinaError(f"Source {row.source!r} is given twice in one add; give each source once.")
+            seen.add(row.source)
+        total = sum(row.passages for row in kept)
+        planned = shards.plan(kept, config.shard_passages, {}, {}, count=lambda row: row.passages)
+        manifests = _write_shards(ray, planned, factory, config, total, scratch)
+        built = [load_shard(scratch, m.entry, embedder.dim, {f"{shards.FOLDER}/{m.name}/{k}": v
+                                                             for k, v in m.checksums.items()})
+                 for m in manifests]
     except BayyinaError:
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
     except Exception as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
         raise BayyinaError(f"The Ray build failed ({type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}); "
                            "nothing was saved: fix the cause (a worker that ran out of memory or was stopped) and "
                            "run the build again.") from exc
     finally:
         if started:
             ray.shutdown()
-    index = Index._of_shards(embedder, config, built, [SourceInfo(i.source, i.kind, i.content_hash, len(i.passages))
-                                                       for i in items])
+    # The shards are open (memory-mapped files stay readable once unlinked); a save writes them anew.
+    shutil.rmtree(scratch, ignore_errors=True)
+    by_source = {s.source: s for m in manifests for s in m.sources}
+    sources = [by_source.get(row.source) or SourceInfo(row.source, row.kind, row.content_hash, 0) for row in kept]
+    index = Index._of_shards(embedder, config, built, sources)
+    if any(s.dense.nlist for s in built):
+        # nprobe for the merged result, on question-like pieces of the whole index (as a local build does)
+        tuning.tune([s.dense for s in index._shards], shards.tuning_queries(embedder, index._passages))
     seconds = time.perf_counter() - t0
-    return index, AddReport(added=tuple(i.source for i in items), skipped=tuple(skipped),
-                            passages_added=len(index)), RayBuildStats(len(index), seconds, workers)
+    return index, AddReport(added=tuple(row.source for row in kept), skipped=tuple(skipped),
+                            passages_added=len(index)), \
+        RayBuildStats(len(index), seconds, workers, len(manifests), sum(m.bm25_tokens for m in manifests))
 
 
-def _build_shards(ray, planned: dict[str, list[EmbeddedDocument]], factory, dim: int, kind) -> list[Shard]:
-    """Build every planned shard in a Ray task; open what they wrote (memory-mapped) as shards."""
-    planned = {name: items for name, items in planned.items() if any(i.passages for i in items)}
-    task = ray.remote(num_cpus=0.5, max_retries=0)(_build_shard)
-    refs = [task.remote(name, json.dumps([p.to_dict() for i in items for p in i.passages], ensure_ascii=False),
-                        np.concatenate([i.vectors for i in items]) if items else np.zeros((0, dim), np.float32),
-                        factory, dim, kind)
-            for name, items in planned.items()]
-    staging = Path(tempfile.mkdtemp(prefix="bayyina-ray-shards-"))
-    try:
-        built = []
-        for name, (entry, files) in zip(planned, ray.get(refs)):
-            folder = staging / shards.FOLDER / name
-            for rel, data in files.items():
-                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-                (folder / rel).write_bytes(data)
-            checksums = {f"{shards.FOLDER}/{name}/{k}": v for k, v in integrity.file_checksums(folder).items()}
-            built.append(load_shard(staging, entry, dim, checksums))
-        return built
-    finally:
-        # The shards are open (memory-mapped files stay readable once unlinked); a save writes them anew.
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _build_shard(name: str, passages_json: str, vectors: np.ndarray, factory, dim: int, kind) -> tuple[dict, dict]:
-    """Ray task: one shard — FAISS (an IVF trained and tuned with the worker's own embedder) and
-    BM25 — written to a scratch folder; returns its manifest entry and its files' bytes."""
-    passages = [Passage.from_dict(d) for d in json.loads(passages_json)]
-    shard = Shard.new(name, passages, vectors, dim, kind)
-    with tempfile.TemporaryDirectory() as tmp:
-        shard.write(Path(tmp) / name)
-        files = {p.relative_to(Path(tmp) / name).as_posix(): p.read_bytes()
-                 for p in sorted((Path(tmp) / name).rglob("*")) if p.is_file()}
-    return shard.entry(), files
-
-
-def _run(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int, batch_size: int) -> list[dict]:
-    # Reading files takes little CPU: a quarter each, so it never waits behind the embedding actors
-    # (which together get the rest of the cluster's CPUs, at most one each).
+def _count_files(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int,
+                 batch_size: int) -> list[FileCount]:
+    """The plan pass: every file's passage count (or error), in file order."""
     cpus = float(ray.cluster_resources().get("CPU", 1.0))
     per_actor = max(0.05, min(1.0, math.floor((cpus - 0.5) / workers * 100) / 100))
     ds = ray.data.from_items([{"order": i, "path": str(f)} for i, f in enumerate(files)],
                              override_num_blocks=max(1, min(len(files), workers * 4)))
-    ds = ds.map(_load_row, num_cpus=0.25)
     # A dead actor is not restarted: the build fails and the previous index stays as it was.
-    ds = ds.map_batches(_ChunkEmbed, fn_constructor_args=(factory, chunk_config.max_tokens,
-                                                          chunk_config.overlap_tokens),
+    ds = ds.map_batches(_Counter, fn_constructor_args=(factory, chunk_config.max_tokens, chunk_config.overlap_tokens),
                         batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=per_actor,
                         batch_format="numpy", max_restarts=0, max_task_retries=0)
-    return list(ds.iter_rows())
+    rows = [FileCount(int(r["order"]), str(r["path"]), str(r["source"]), str(r["kind"]), str(r["hash"]),
+                      int(r["passages"]), str(r["error"])) for r in ds.iter_rows()]
+    return sorted(rows, key=lambda r: r.order)
 
 
-def _doc_json(doc: Document) -> str:
-    return json.dumps({"source": doc.source, "text": doc.text, "kind": doc.kind, "page_starts": list(doc.page_starts),
-                       "headings": [[h.start, h.end] for h in doc.headings], "hash": doc.content_hash},
-                      ensure_ascii=False)
+def _write_shards(ray, planned: dict[str, list[FileCount]], factory, config: IndexConfig, total: int,
+                  scratch: Path) -> list[ShardManifest]:
+    """The build pass: one task per shard with passages; their manifests in shard order."""
+    planned = {name: rows for name, rows in planned.items() if any(r.passages for r in rows)}
+    task = ray.remote(num_cpus=1, max_retries=0)(_build_shard)
+    refs = [task.remote(name, [(r.path, r.source, r.passages) for r in rows], factory, config.chunk.max_tokens,
+                        config.chunk.overlap_tokens, config.dense_kind, total, str(scratch))
+            for name, rows in planned.items()]
+    return list(ray.get(refs))
 
 
-def _doc_from_json(text: str) -> Document:
-    d = json.loads(text)
-    return Document(d["source"], d["text"], d["kind"], tuple(d["page_starts"]),
-                    tuple(Span(a, b) for a, b in d["headings"]), d["hash"])
+def _build_shard(name: str, files: list[tuple[str, str, int]], factory, max_tokens: int, overlap_tokens: int,
+                 kind, total: int, scratch: str) -> ShardManifest:
+    """Ray task: one shard from its own files — read, chunk, embed, FAISS and BM25 — written into
+    ``scratch``/shards/``name``; returns its ``ShardManifest``."""
+    embedder = factory()
+    config = ChunkConfig(max_tokens, overlap_tokens)
+    passages, vectors, sources = [], [], []
+    for path, source, expected in files:
+        doc = load(path)
+        ps = chunk(doc, config, embedder.count_tokens)
+        if doc.source != source or len(ps) != expected:
+            raise BayyinaError(f"{path} changed during the build ({len(ps)} passages, {expected} planned); "
+                               "build again once the files stay put.")
+        passages.extend(ps)
+        if ps:
+            vectors.append(embedder.embed_passages([p.text for p in ps]))
+        sources.append(SourceInfo(doc.source, doc.kind, doc.content_hash, len(ps)))
+    shard = Shard.new(name, passages, np.concatenate(vectors), embedder.dim, kind, total)
+    folder = Path(scratch) / shards.FOLDER / name
+    shard.write(folder)
+    return ShardManifest(name, shard.entry(), integrity.file_checksums(folder), tuple(sources), shard.sparse.tokens)

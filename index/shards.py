@@ -19,7 +19,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -148,21 +148,22 @@ def tuning_queries(embedder, passages: Sequence[Passage], n: int = 500, words: i
     return embedder.embed_queries(pieces)
 
 
-def plan(items: Sequence, cap: int, sizes: dict[str, int], shard_of: dict[str, str]) -> dict[str, list]:
-    """Which shard each new item (anything with ``source`` and ``passages``) goes to: a replaced
-    document back into its own shard (``shard_of``), a new one into the last shard while it stays
-    within ``cap`` passages, else into a new shard. ``sizes``: the existing shards in order."""
+def plan(items: Sequence, cap: int, sizes: dict[str, int], shard_of: dict[str, str], *,
+         count: Callable[[object], int] = lambda item: len(item.passages)) -> dict[str, list]:
+    """Which shard each new item (anything with a ``source``; ``count`` says its passages) goes
+    to: a replaced document back into its own shard (``shard_of``), a new one into the last shard
+    while it stays within ``cap`` passages, else into a new shard. ``sizes``: the existing shards in order."""
     fill = dict(sizes)
     last = next(reversed(fill)) if fill else None
     out: dict[str, list] = {}
     for item in items:
         target = shard_of.get(item.source) or None     # "": a document with no passages
         if target is None:
-            if last is None or (fill[last] and fill[last] + len(item.passages) > cap):
+            if last is None or (fill[last] and fill[last] + count(item) > cap):
                 last = shard_name(max([int(n[1:]) for n in fill] + [-1]) + 1)
                 fill[last] = 0
             target = last
-        fill[target] += len(item.passages)
+        fill[target] += count(item)
         out.setdefault(target, []).append(item)
     return out
 

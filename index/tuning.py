@@ -96,15 +96,13 @@ def _exact(denses: Sequence[DenseIndex], starts: np.ndarray, queries: np.ndarray
     best_s = np.full((len(queries), k + 1), -np.inf, dtype=np.float32)
     best_i = np.full((len(queries), k + 1), -1, dtype=np.int64)
     for d, at in zip(denses, starts[:-1]):
-        data = d.vectors()
-        for lo in range(0, len(data), _BLOCK):
-            s = queries @ data[lo:lo + _BLOCK].T
+        for lo in range(0, d.size, _BLOCK):
+            s = queries @ d.vector_block(lo, lo + _BLOCK).T
             i = np.arange(at + lo, at + lo + s.shape[1])[None, :].repeat(len(queries), 0)
             s[i == skip[:, None]] = -np.inf
             cs, ci = np.concatenate([best_s, s], 1), np.concatenate([best_i, i], 1)
             top = np.argsort(-cs, axis=1, kind="stable")[:, :k + 1]
             best_s, best_i = np.take_along_axis(cs, top, 1), np.take_along_axis(ci, top, 1)
-        del data
     return [[r for r in row if r >= 0][:k] for row in best_i.tolist()]
 
 

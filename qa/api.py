@@ -76,11 +76,13 @@ def open_index(index_dir: str | Path | None = None, embedder: Embedder | None = 
     return Index.load(Path(index_dir), embedder)
 
 
-def build_index_ray(paths, embedder, config=None, *, address=None, workers=2, batch_size=8, embedder_factory=None):
-    """Index ``paths`` with a Ray Data pipeline (``index.ray_build.build_with_ray``): returns
-    ``(Index, AddReport, RayBuildStats)``; save the index with ``Index.save``. Needs
-    ``pip install "bayyina[ray]"``; without ``address`` a local Ray is started and stopped."""
+def build_index_ray(paths, embedder, config=None, *, address=None, workers=2, batch_size=8, embedder_factory=None,
+                    staging=None):
+    """Index ``paths`` on Ray, each shard built and written by a worker (``index.ray_build.build_with_ray``):
+    returns ``(Index, AddReport, RayBuildStats)``; save the index with ``Index.save``. Needs
+    ``pip install "bayyina[ray]"``; without ``address`` a local Ray is started and stopped;
+    ``staging``: a folder every node can write (shared storage on a real cluster)."""
     from index.ray_build import build_with_ray
 
     return build_with_ray(paths, embedder, config, address=address, workers=workers, batch_size=batch_size,
-                          embedder_factory=embedder_factory)
+                          embedder_factory=embedder_factory, staging=staging)

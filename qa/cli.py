@@ -70,9 +70,10 @@ def _index_build(args: argparse.Namespace) -> int:
 
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # offline: no usage statistics
         index, report, stats = qa.build_index_ray(args.paths, qa.load_embedder(args.embedder), config,
-                                                  address=args.address, workers=args.workers)
+                                                  address=args.address, workers=args.workers,
+                                                  staging=args.staging)
         print(f"ray: {stats.passages} passages in {stats.seconds:.1f} s ({stats.passages_per_s:.1f}/s) with "
-              f"{stats.workers} workers", file=sys.stderr)
+              f"{stats.workers} workers; {stats.shards} shards written by workers", file=sys.stderr)
     else:
         index = qa.Index(qa.load_embedder(args.embedder), config)
         report = index.add_paths(args.paths, progress=True)
@@ -374,7 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="local (default): this process; ray: a Ray Data pipeline (pip install \"bayyina[ray]\")")
             p.add_argument("--address", default=None,
                            help="ray: join this cluster (auto, or ray://HOST:10001); default: start a local Ray")
-            p.add_argument("--workers", type=int, default=2, help="ray: embedding actors (default 2)")
+            p.add_argument("--workers", type=int, default=2, help="ray: counting actors (default 2); one task per shard "
+                                                                       "builds and writes it")
+            p.add_argument("--staging", default=None,
+                           help="ray: where workers write their shards, a folder every node sees (default: a "
+                                "temporary folder, fine on one machine)")
         p.set_defaults(func=func)
     p = idx.add_parser("remove", help="remove sources from an index")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="source names as shown by `bayyina index info`")

@@ -1,5 +1,6 @@
-"""The Ray engine on a 2-node cluster on this machine: a distributed build equals a local one,
-a bad file is skipped with its reason, a dying worker fails the build and touches nothing."""
+"""The Ray engine on a 2-node cluster on this machine: workers write the shards, the driver gets
+only their manifests, the build equals a local one, a bad file is skipped with its reason, a dying
+worker fails the build and touches nothing."""
 
 import os
 
@@ -54,8 +55,51 @@ def test_a_distributed_build_equals_the_local_build(cluster, folder):
         assert [h.passage.id for h in index.search(q, 5)] == [h.passage.id for h in local.search(q, 5)]
 
 
+def test_the_driver_receives_counts_and_manifests_never_vectors(cluster, folder, monkeypatch):
+    import pickle
+
+    from index import ray_build
+
+    received, blocks = [], []
+    real_get, real_count, real_write = ray.get, ray_build._count_files, ray_build._write_shards
+
+    def spy_get(refs, *args, **kwargs):          # everything the driver fetches, Ray Data's blocks included
+        out = real_get(refs, *args, **kwargs)
+        blocks.extend(o for o in (out if isinstance(out, list) else [out]) if hasattr(o, "column_names"))
+        return out
+
+    def spy(real):
+        def call(*args, **kwargs):
+            out = real(*args, **kwargs)
+            received.extend(out)
+            return out
+        return call
+
+    monkeypatch.setattr(ray, "get", spy_get)
+    monkeypatch.setattr(ray_build, "_count_files", spy(real_count))
+    monkeypatch.setattr(ray_build, "_write_shards", spy(real_write))
+    config = qa.IndexConfig(shard_passages=3)
+    index, _, stats = qa.build_index_ray([folder], FakeEmbedder(), config, workers=2, embedder_factory=FakeEmbedder)
+    assert {type(r).__name__ for r in received} == {"FileCount", "ShardManifest"}
+    assert stats.shards == len(index.info().shards) >= 2
+    counts = {"order", "path", "source", "kind", "hash", "passages", "error"}
+    assert all(set(b.column_names) <= counts for b in blocks)       # Ray Data sent counts, no text, no vectors
+    # a manifest is its entry, checksums and documents: a few kilobytes whatever the shard holds
+    assert max(len(pickle.dumps(r)) for r in received if type(r).__name__ == "ShardManifest") < 8192
+
+    def no_arrays(obj):
+        assert not isinstance(obj, np.ndarray)
+        for value in (obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else
+                      vars(obj).values() if hasattr(obj, "__dataclass_fields__") else ()):
+            no_arrays(value)
+
+    for r in received:
+        no_arrays(r)
+    assert stats.bm25_tokens == sum(s.sparse.tokens for s in index._shards)   # global BM25 counts from the workers'
+
+
 def test_shards_built_by_ray_tasks_equal_the_local_shards(cluster, folder, tmp_path):
-    config = qa.IndexConfig(shard_passages=3, dense_kind="ivf")      # several shards, each an IVF tuned on a worker
+    config = qa.IndexConfig(shard_passages=3, dense_kind="ivf")      # several shards, each an IVF written by a worker
     local = qa.Index(FakeEmbedder(), config)
     local.add_paths([folder])
     index, report, _ = qa.build_index_ray([folder], FakeEmbedder(), config, workers=2, embedder_factory=FakeEmbedder)

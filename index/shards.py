@@ -14,7 +14,6 @@ so a passage scores the same whichever shard holds it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -77,7 +76,7 @@ class Shard:
         keep = np.setdiff1d(np.arange(self.size), self.passages.rows_of_sources(drop))
         dense = self.dense.keep(keep)          # a copy: this shard (maybe memory-mapped) stays as it is
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        kept = PassageStore.of([self.passages[int(i)] for i in keep] + list(passages))
+        kept = self.passages.taken(keep, passages)
         sparse = self.sparse.rebuilt(keep, [p.text for p in passages])
         return Shard(self.name, kept, _of_kind(dense, kind, len(kept), total), sparse)
 
@@ -109,9 +108,8 @@ class Shard:
                 folder.mkdir(parents=True)
         self.dense.save(folder / DENSE)
         self.sparse.save(folder / BM25)
-        with open(folder / PASSAGES, "w", encoding="utf-8") as fh:
-            for p in self.passages:
-                fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        with open(folder / PASSAGES, "wb") as fh:
+            fh.writelines(self.passages.lines())
         return None
 
     def saved_at(self, now: Path, final: Path, checksums: dict[str, str]) -> Shard:

@@ -217,3 +217,25 @@ def test_neighbours_and_document_text_are_the_same_sharded(fake_embedder, docs):
         assert many.document_text(d.source) == one.document_text(d.source)
     hits = many.search("القرار 678", 3)
     assert many.with_context(hits) == one.with_context(one.search("القرار 678", 3))
+
+
+def test_a_loaded_shard_changed_twice_keeps_reading_its_file_and_saves_the_same(tmp_path, fake_embedder, docs):
+    index = build(docs, fake_embedder, IndexConfig(chunk=CHUNK))
+    index.save(tmp_path / "a")
+    loaded = Index.load(tmp_path / "a", fake_embedder)
+    first = Document("veto.en.txt", "Five permanent members hold a veto since 1945. The veto was used often.")
+    loaded.add_documents([first])
+    loaded.add_documents([Document("new.ar.txt", "قرر مجلس الأمن إرسال قوات حفظ السلام إلى المنطقة.")])
+    loaded.remove_source("charter.ar.txt")
+    store = loaded._shards[0].passages
+    assert store._items is None and len(store._offsets) > 0        # kept rows are still read from the file
+    rest = [d for d in docs if d.source not in ("veto.en.txt", "charter.ar.txt")] + [
+        first, Document("new.ar.txt", "قرر مجلس الأمن إرسال قوات حفظ السلام إلى المنطقة.")]
+    rebuilt = build(rest, fake_embedder, IndexConfig(chunk=CHUNK))
+    assert sorted(p.to_dict()["id"] for p in loaded.passages) == sorted(p.id for p in rebuilt.passages)
+    assert set(store.names) == {d.source for d in rest}                # a removed source leaves no name behind
+    loaded.save(tmp_path / "b")
+    again = Index.load(tmp_path / "b", fake_embedder)
+    assert [p.to_dict() for p in again.passages] == [p.to_dict() for p in loaded.passages]
+    for q in QUERIES:
+        assert _hits(again, q, "hybrid") == _hits(rebuilt, q, "hybrid"), q

@@ -1,7 +1,7 @@
 """Retrieval benchmark on XQuAD (../shared/bench): dense, BM25 and hybrid in four directions and
 on the mixed ar+en corpus. Prints a markdown table (the one in README).
 
-    .venv/bin/python bench/retrieval.py [--bench DIR] [--limit N] [--lang-quota Q] [--dense ivf]
+    .venv/bin/python bench/retrieval.py [--bench DIR] [--limit N] [--lang-quota Q] [--dense ivf|ivfpq]
                                         [--shard-passages N]
 """
 
@@ -25,8 +25,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--lang-quota", type=int, default=1)
     ap.add_argument("--modes", default="dense,bm25,hybrid")
-    ap.add_argument("--dense", default="auto", choices=("auto", "flat", "ivf", "hnsw"),
-                    help="the dense index (ivf: approximate, to compare with exact)")
+    ap.add_argument("--dense", default="auto", choices=("auto", "flat", "ivf", "ivfpq", "hnsw"),
+                    help="the dense index (ivf, ivfpq: approximate, to compare with exact)")
     ap.add_argument("--shard-passages", type=int, default=IndexConfig().shard_passages,
                     help="passages per shard (small: many shards searched together, to compare with one)")
     args = ap.parse_args()

@@ -2,16 +2,17 @@
 
 Two passes, and the driver never holds a passage's text or vector:
 
-1. **Plan.** A Ray Data pipeline reads each file and chunks it (an actor pool: each actor loads
-   the embedder once and chunks with its tokenizer) and sends back one small row per file — its
+1. **Embed.** A Ray Data pipeline over the list of files: an actor pool (each actor loads the
+   embedder once) reads, chunks and embeds each file and writes its passages and vectors into the
+   staging folder (``files/N.jsonl``, ``files/N.npy``), sending back one small row per file — its
    source, content hash and passage count, or why it could not be read. The driver cuts the files
    into shards exactly as a local build cuts documents (``shards.plan``, in file order).
-2. **Build.** One Ray task per shard reads its own files again, chunks and embeds them, builds the
-   shard (FAISS, with IVF training above the threshold; BM25) and writes its files into the
-   staging folder, then returns a ``ShardManifest``: its manifest entry, its files' checksums,
-   its documents and its BM25 token count — no vectors. The driver opens the written shards
-   (memory-mapped), sums the BM25 statistics (passages, tokens) and chooses ``nprobe`` for the
-   merged search (``index.tuning``, reading the vectors a block at a time).
+2. **Build.** One Ray task per shard reads its own files' passages and vectors, builds the shard
+   (FAISS, with IVF training above the threshold; BM25) and writes it into the staging folder,
+   then returns a ``ShardManifest``: its manifest entry, its files' checksums, its documents and
+   its BM25 token count — no vectors. The driver opens the written shards (memory-mapped), sums
+   the BM25 statistics (passages, tokens) and chooses ``nprobe`` for the merged search
+   (``index.tuning``, reading the vectors a block at a time).
 
 The index is the same one a local build makes (same passages in the same order, same shards,
 same search results) and saves and loads as any other. ``staging`` must be a folder every node can
@@ -26,6 +27,7 @@ a worker that dies fails the build with ``BayyinaError`` before anything is save
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -46,12 +48,14 @@ from index.persist import load_shard
 from index.shards import Shard
 from index.types import AddReport, SourceInfo
 from sources.chunking import ChunkConfig, chunk
-from sources.errors import BayyinaError, MissingDependencyError
+from sources.errors import BayyinaError, MissingDependencyError, SourceError
 from sources.loaders import Skipped, iter_files, load
+from sources.types import Passage
 
 logger = logging.getLogger(__name__)
 
 RAY_INSTALL = 'pip install "bayyina[ray]"'
+_SLICES = "files"
 
 
 def _ray():
@@ -117,12 +121,14 @@ class ShardManifest:
     bm25_tokens: int
 
 
-class _Counter:
-    """Ray actor (plan pass): holds one embedder's tokenizer; reads and chunks files, keeps counts."""
+class _ChunkEmbed:
+    """Ray actor (first pass): holds one embedder; reads, chunks and embeds files, writes each
+    file's passages and vectors into the staging folder and sends back their count."""
 
-    def __init__(self, factory: Callable[[], Embedder], max_tokens: int, overlap_tokens: int) -> None:
+    def __init__(self, factory: Callable[[], Embedder], max_tokens: int, overlap_tokens: int, staging: str) -> None:
         self.embedder = factory()
         self.config = ChunkConfig(max_tokens, overlap_tokens)
+        self.staging = Path(staging)
 
     def __call__(self, batch: dict) -> dict:
         out: dict[str, list] = {k: [] for k in ("order", "path", "source", "kind", "hash", "passages", "error")}
@@ -132,9 +138,13 @@ class _Counter:
             try:
                 doc = load(str(path))
                 source, kind, digest = doc.source, doc.kind, doc.content_hash
-                count = len(chunk(doc, self.config, self.embedder.count_tokens))
-            except Exception as exc:  # any file problem is that file's, reported with its reason
-                error = str(getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}")[:500]
+                passages = chunk(doc, self.config, self.embedder.count_tokens)
+                vectors = (self.embedder.embed_passages([p.text for p in passages]) if passages else
+                           np.zeros((0, self.embedder.dim), np.float32))
+                _write_slice(self.staging, int(order), passages, vectors)
+                count = len(passages)
+            except SourceError as exc:     # a file that cannot be read is that file's problem, reported
+                error = str(exc.reason)[:500]
             for key, value in (("order", int(order)), ("path", str(path)), ("source", source), ("kind", kind),
                                ("hash", digest), ("passages", count), ("error", error)):
                 out[key].append(value)
@@ -170,7 +180,7 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
         started = True
     scratch = Path(tempfile.mkdtemp(prefix="bayyina-ray-shards-", dir=staging))
     try:
-        counted = _count_files(ray, files, factory, config.chunk, workers, batch_size)
+        counted = _count_files(ray, files, factory, config.chunk, workers, batch_size, scratch)
         kept: list[FileCount] = []
         for row in counted:
             if row.error:
@@ -184,7 +194,7 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
             seen.add(row.source)
         total = sum(row.passages for row in kept)
         planned = shards.plan(kept, config.shard_passages, {}, {}, count=lambda row: row.passages)
-        manifests = _write_shards(ray, planned, factory, config, total, scratch)
+        manifests = _write_shards(ray, planned, config, total, scratch, embedder.dim)
         built = [load_shard(scratch, m.entry, embedder.dim, {f"{shards.FOLDER}/{m.name}/{k}": v
                                                              for k, v in m.checksums.items()})
                  for m in manifests]
@@ -214,14 +224,15 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
 
 
 def _count_files(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int,
-                 batch_size: int) -> list[FileCount]:
-    """The plan pass: every file's passage count (or error), in file order."""
+                 batch_size: int, staging: Path) -> list[FileCount]:
+    """The first pass: every file embedded into ``staging``; its passage count (or error), in file order."""
     cpus = float(ray.cluster_resources().get("CPU", 1.0))
     per_actor = max(0.05, min(1.0, math.floor((cpus - 0.5) / workers * 100) / 100))
     ds = ray.data.from_items([{"order": i, "path": str(f)} for i, f in enumerate(files)],
                              override_num_blocks=max(1, min(len(files), workers * 4)))
     # A dead actor is not restarted: the build fails and the previous index stays as it was.
-    ds = ds.map_batches(_Counter, fn_constructor_args=(factory, chunk_config.max_tokens, chunk_config.overlap_tokens),
+    ds = ds.map_batches(_ChunkEmbed, fn_constructor_args=(factory, chunk_config.max_tokens,
+                                                          chunk_config.overlap_tokens, str(staging)),
                         batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=per_actor,
                         batch_format="numpy", max_restarts=0, max_task_retries=0)
     rows = [FileCount(int(r["order"]), str(r["path"]), str(r["source"]), str(r["kind"]), str(r["hash"]),
@@ -229,35 +240,50 @@ def _count_files(ray, files: list[Path], factory, chunk_config: ChunkConfig, wor
     return sorted(rows, key=lambda r: r.order)
 
 
-def _write_shards(ray, planned: dict[str, list[FileCount]], factory, config: IndexConfig, total: int,
-                  scratch: Path) -> list[ShardManifest]:
+def _write_shards(ray, planned: dict[str, list[FileCount]], config: IndexConfig, total: int,
+                  scratch: Path, dim: int) -> list[ShardManifest]:
     """The build pass: one task per shard with passages; their manifests in shard order."""
     planned = {name: rows for name, rows in planned.items() if any(r.passages for r in rows)}
     task = ray.remote(num_cpus=1, max_retries=0)(_build_shard)
-    refs = [task.remote(name, [(r.path, r.source, r.passages) for r in rows], factory, config.chunk.max_tokens,
-                        config.chunk.overlap_tokens, config.dense_kind, total, str(scratch))
+    refs = [task.remote(name, [(r.order, r.source, r.kind, r.content_hash, r.passages) for r in rows],
+                        config.dense_kind, total, str(scratch), dim)
             for name, rows in planned.items()]
     return list(ray.get(refs))
 
 
-def _build_shard(name: str, files: list[tuple[str, str, int]], factory, max_tokens: int, overlap_tokens: int,
-                 kind, total: int, scratch: str) -> ShardManifest:
-    """Ray task: one shard from its own files — read, chunk, embed, FAISS and BM25 — written into
-    ``scratch``/shards/``name``; returns its ``ShardManifest``."""
-    embedder = factory()
-    config = ChunkConfig(max_tokens, overlap_tokens)
+def _build_shard(name: str, files: list[tuple[int, str, str, str, int]], kind, total: int, scratch: str,
+                 dim: int) -> ShardManifest:
+    """Ray task: one shard from its own files' passages and vectors (written by the first pass) —
+    FAISS and BM25 — written into ``scratch``/shards/``name``; returns its ``ShardManifest``."""
     passages, vectors, sources = [], [], []
-    for path, source, expected in files:
-        doc = load(path)
-        ps = chunk(doc, config, embedder.count_tokens)
-        if doc.source != source or len(ps) != expected:
-            raise BayyinaError(f"{path} changed during the build ({len(ps)} passages, {expected} planned); "
-                               "build again once the files stay put.")
+    for order, source, kind_, digest, expected in files:
+        ps, vs = _read_slice(Path(scratch), order, dim)
+        if len(ps) != expected or (ps and ps[0].source != source):
+            raise BayyinaError(f"the staged passages of {source} do not match the plan ({len(ps)} passages, "
+                               f"{expected} planned); build again.")
         passages.extend(ps)
-        if ps:
-            vectors.append(embedder.embed_passages([p.text for p in ps]))
-        sources.append(SourceInfo(doc.source, doc.kind, doc.content_hash, len(ps)))
-    shard = Shard.new(name, passages, np.concatenate(vectors), embedder.dim, kind, total)
+        vectors.append(vs)
+        sources.append(SourceInfo(source, kind_, digest, len(ps)))
+    shard = Shard.new(name, passages, np.concatenate(vectors), dim, kind, total)
     folder = Path(scratch) / shards.FOLDER / name
     shard.write(folder)
     return ShardManifest(name, shard.entry(), integrity.file_checksums(folder), tuple(sources), shard.sparse.tokens)
+
+
+def _write_slice(staging: Path, order: int, passages, vectors: np.ndarray) -> None:
+    """One file's passages (JSON lines) and vectors (``.npy``) in the staging folder."""
+    folder = staging / _SLICES
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{order:08d}.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in passages)
+    np.save(folder / f"{order:08d}.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+
+
+def _read_slice(staging: Path, order: int, dim: int) -> tuple[list[Passage], np.ndarray]:
+    folder = staging / _SLICES
+    with open(folder / f"{order:08d}.jsonl", encoding="utf-8") as fh:
+        passages = [Passage.from_dict(json.loads(line)) for line in fh if line.strip()]
+    vectors = np.load(folder / f"{order:08d}.npy", allow_pickle=False)
+    if vectors.shape != (len(passages), dim):
+        raise BayyinaError(f"staged vectors {vectors.shape} do not match {len(passages)} passages of dimension {dim}")
+    return passages, vectors

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from index.types import Hit
 from qa.errors import BayyinaError
-from qa.readers.spans import key_terms, term_keys
+from qa.terms import key_terms, term_keys
 from sources.text import soft_overlap, tokenize
 
 FORMAT_VERSION = 2   # 2: the trained reader's margin; weights constrained to the signs below

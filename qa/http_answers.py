@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from qa.citations import MARKER, marker_numbers
 from qa.http_errors import ApiError
 from qa.http_schemas import ChatMessage
 from qa.types import Answer, Citation
-
-
-def doc_id(source: str) -> str:
-    """The opaque id of a document in URLs (never a server path)."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+from qa.uploads import document_id as doc_id
 
 
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:

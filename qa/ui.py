@@ -8,7 +8,6 @@ What it shows is rendered by ``qa.ui_render``; its words live in ``qa.ui_text``.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import secrets
@@ -25,7 +24,7 @@ from qa.errors import BayyinaError, MissingDependencyError, QuestionError
 from qa.readers.factory import READERS
 from qa.ui_render import ChatTurn, conversation_html, conversation_markdown, source_name
 from qa.ui_text import CSS, EXAMPLES, FONTS, MONO_FONTS, SCRIPT, passages_words, t
-from qa.uploads import MAX_UPLOAD_MB, client_folder, delete_stored, safe_upload_name, store_uploads
+from qa.uploads import MAX_UPLOAD_MB, client_folder, delete_stored, document_id, safe_upload_name, store_uploads
 from sources.loaders import SUPPORTED_SUFFIXES
 
 __all__ = ["build_app", "serve", "safe_upload_name", "store_uploads", "Readers"]
@@ -166,11 +165,6 @@ def _reader_choices(readers: Readers, ui: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------- documents
 
 
-def _doc_id(source: str) -> str:
-    """An opaque id for a document: what the page sees instead of a server path."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-
-
 def documents_html(bot: Assistant, session: _Session | None, ui: str) -> str:
     docs = bot.documents()
     if not docs:
@@ -184,7 +178,7 @@ def documents_html(bot: Assistant, session: _Session | None, ui: str) -> str:
 
 
 def _removable(bot: Assistant, session: _Session, allow_remove: bool) -> list[tuple[str, str]]:
-    return [(source_name(d.source), _doc_id(d.source)) for d in bot.documents()
+    return [(source_name(d.source), document_id(d.source)) for d in bot.documents()
             if allow_remove or d.source in session.uploads]
 
 
@@ -501,7 +495,7 @@ def _question_problem(q: str, exc: QuestionError, ui: str) -> str:
 
 
 def _source_of(bot: Assistant, doc_id: str | None) -> str | None:
-    return next((d.source for d in bot.documents() if _doc_id(d.source) == doc_id), None)
+    return next((d.source for d in bot.documents() if document_id(d.source) == doc_id), None)
 
 
 def remove_for_session(bot: Assistant, s: _Session, doc_id: str | None, ui: str, *, allow_remove: bool,

@@ -8,6 +8,7 @@ that copy lies inside the uploads folder (``stored_copy``); files that were refu
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import shutil
@@ -18,6 +19,11 @@ from qa.limits import MAX_UPLOAD_MB
 from sources.loaders import SUPPORTED_SUFFIXES
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def document_id(source: str) -> str:
+    """The opaque id of a document in URLs and on the chat page (never a server path)."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
 def safe_upload_name(name: str) -> str:

@@ -132,6 +132,27 @@ def tokenize(text: str, *, stem: bool = False, stopwords: bool = False) -> list[
     return out
 
 
+_SPAN_TOKEN = re.compile(r"[^\s،,.;؛:!?؟()\[\]«»\"'“”*`]+")
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each token of the *original* text, split at spaces and punctuation
+    (Arabic and Latin; a hyphen does not split: ``forty-one``): offsets for quoting and highlighting."""
+    return [m.span() for m in _SPAN_TOKEN.finditer(text)]
+
+
+def match_key(word: str) -> str:
+    """The key a word of a sentence is matched by: normalised; Arabic without its article and
+    clitics and a leading conjunction or preposition (و ف ب ل ك); English without a plural -s on
+    words longer than four letters."""
+    w = normalize(word)
+    if is_arabic_word(w):
+        return _conjunction_forms(strip_arabic_prefix(w))[-1]
+    if len(w) > 4 and w.endswith("s"):
+        return w[:-1]
+    return w
+
+
 def soft_overlap(query_tokens: set[str], text_tokens: set[str]) -> int:
     """How many of ``query_tokens`` occur in ``text_tokens``, Arabic words also matching their
     close derivations (one letter more or less, or up to two letters of suffix: صدر/صدور,

@@ -12,11 +12,15 @@ proposed there.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from qa.markdown import clean_span
 from qa.question_form import QuestionType, question_type
-from sources.text import is_arabic_word, normalize, strip_arabic_prefix
+from qa.terms import STOP_EDGE as _STOP_EDGE
+from qa.terms import Token as _Tok
+from qa.terms import is_number as _is_number
+from qa.terms import key_of as _key
+from qa.terms import tokens as _tokens
+from sources.text import is_arabic_word, normalize
 
 
 
@@ -24,47 +28,6 @@ _MONTHS = ("january february march april may june july august september october 
            "jan feb mar apr jun jul aug sep sept oct nov dec "
            "يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
            "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين").split()
-_NUM = r"\d[\d.,٫٬]*\d|\d"
-_WORD_NUMBERS = set(("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-                     "sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million billion "
-                     "واحد اثنان اثنين ثلاث ثلاثه اربع اربعه خمس خمسه ست سته سبع سبعه ثماني ثمانيه تسع تسعه عشر عشره "
-                     "عشرين ثلاثين اربعين خمسين مائه مئه الف مليون مليار").split())
-_STOP_EDGE = set(("the a an of in on at to for by and or with from as is was were are be been its their his her "
-                  "في من علي الي عن مع و او ثم ب ل ك قد كان كانت هو هي هذا هذه ذلك التي الذي ان").split())
-_TOKEN = re.compile(r"[^\s،,.;؛:!?؟()\[\]«»\"'“”*`]+")
-
-
-@dataclass(frozen=True)
-class _Tok:
-    start: int
-    end: int
-    raw: str
-    key: str  # normalised, Arabic prefix stripped, lower-case
-
-
-
-def _key(word: str) -> str:
-    w = normalize(word)
-    if is_arabic_word(w):
-        w = strip_arabic_prefix(w)
-        if len(w) > 3 and w[0] in "وفبلك" and not w.startswith("ال"):
-            w2 = strip_arabic_prefix(w[1:])
-            return w2
-    elif len(w) > 4 and w.endswith("s"):
-        w = w[:-1]
-    return w
-
-
-def _tokens(text: str) -> list[_Tok]:
-    return [_Tok(m.start(), m.end(), m.group(0), _key(m.group(0))) for m in _TOKEN.finditer(text)]
-
-
-def _is_number(tok: _Tok) -> bool:
-    key = tok.key.lower()
-    return (bool(re.fullmatch(_NUM, normalize(tok.raw))) or key in _WORD_NUMBERS
-            or ("-" in key and all(part in _WORD_NUMBERS for part in key.split("-"))))   # forty-one
-
-
 _DECADE = re.compile(r"(?:1\d|20)\d0s|(?:ال)?(?:عشرين|ثلاثين|اربعين|خمسين|ستين|سبعين|ثمانين|تسعين)يات|"
                      r"(?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)")
 
@@ -252,19 +215,6 @@ def typed_spans(sentence: str, qtype: QuestionType) -> list[tuple[int, int]]:
     return [(toks[i].start, toks[j - 1].end) for i, j in _candidates(toks, qtype)]
 
 
-def key_terms(question: str) -> set[str]:
-    """The question's words that an answer passage must contain to be about the same thing:
-    numbers, and capitalised words after the first (names) — normalised."""
-    out = set()
-    toks = _tokens(question)
-    for i, t in enumerate(toks):
-        if _is_number(t) and re.search(r"\d", t.raw):
-            out.add(normalize(t.raw))
-        elif i > 0 and t.raw[:1].isupper() and t.raw.isalpha() and t.key not in _STOP_EDGE and len(t.raw) > 1:
-            out.add(t.key)
-    return out
-
-
 def span_near_question(question: str, search_query: str, sentence: str, spans: list[tuple[int, int]]
                        ) -> tuple[tuple[int, int] | None, int]:
     """Of ``spans``, the one nearest (in tokens) to a word the sentence shares with the question,
@@ -287,11 +237,6 @@ def span_near_question(question: str, search_query: str, sentence: str, spans: l
         if d < best_d:
             best, best_d = (s, e), d
     return best, best_d
-
-
-def term_keys(text: str) -> set[str]:
-    """The keys ``key_terms`` are matched against: every word of ``text``, normalised."""
-    return {k for t in _tokens(text) for k in (t.key, normalize(t.raw))}
 
 
 def snap(answer: str, text: str, start: int, end: int, *, same_language: bool = True) -> tuple[int, int] | None:

@@ -2,7 +2,8 @@ import pytest
 
 from qa.markdown import clean_span, display_text, is_heading_line
 from qa.question_form import LAST, ordinal, question_type
-from qa.readers.spans import clause_spans, key_terms, short_span, snap, span_near_question, typed_spans, windows
+from qa.readers.spans import clause_spans, short_span, snap, span_near_question, typed_spans, windows
+from qa.terms import key_terms
 
 
 @pytest.mark.parametrize("q, t", [

@@ -70,3 +70,21 @@ def test_soft_overlap_matches_close_arabic_derivations_only():
     assert soft_overlap(set(tokenize("الكويت")), set(tokenize("الكونغو"))) == 0
     assert soft_overlap({"war"}, {"wars"}) == 0        # English goes through the stemmer instead
     assert soft_overlap(set(tokenize("الفئة")), set(tokenize("ست فئات"))) == 1     # a feminine plural
+
+
+def test_token_spans_are_offsets_into_the_original_text():
+    from sources.text import token_spans
+
+    text = "اعتمدَ «مجلسُ الأمن» القرار 678، بأغلبية 1990 صوتٍ؛ forty-one (votes)."
+    spans = token_spans(text)
+    got = [text[a:b] for a, b in spans]
+    assert got == ["اعتمدَ", "مجلسُ", "الأمن", "القرار", "678", "بأغلبية", "1990", "صوتٍ", "forty-one", "votes"]
+
+
+def test_match_key_strips_article_clitics_conjunctions_and_plural():
+    from sources.text import match_key
+
+    assert match_key("والقرارُ") == match_key("القرار") == match_key("قرار") == "قرار"
+    assert match_key("بمجلس") == match_key("مجلس")
+    assert match_key("Resolutions") == "resolution" and match_key("veto") == "veto"
+    assert match_key("١٢") == "12"

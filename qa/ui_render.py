@@ -237,3 +237,14 @@ def turn_markdown(turn: ChatTurn, ui: str) -> str:
 def conversation_markdown(title: str, turns: Sequence[ChatTurn], ui: str) -> str:
     """A conversation as one Markdown document with every answer's sources."""
     return f"# {title}\n\n" + "\n\n---\n\n".join(turn_markdown(turn, ui) for turn in turns) + "\n"
+
+
+def documents_list_html(documents: Sequence[tuple[str, int, bool]], ui: str) -> str:
+    """The side list of documents: (source, passages, uploaded by this browser) each."""
+    if not documents:
+        return '<p class="docs">—</p>'
+    items = "".join(
+        f'<li><bdi>{html.escape(source_name(source))}</bdi> <span class="count">· {passages_words(n, ui)}'
+        f'</span>{" <span class=yours>" + t(ui, "yours") + "</span>" if mine else ""}</li>'
+        for source, n, mine in documents)
+    return f'<ul class="docs" dir="{"rtl" if ui == "ar" else "ltr"}">{items}</ul>'

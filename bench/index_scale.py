@@ -191,6 +191,20 @@ def probe(folder: Path) -> dict:
     out["rss_after_searches_mb"] = round(_rss_mb() - before, 1)
     out["dense_recall_at_10_vs_exact"] = _recall(index, queries[:100], len(index))
     out["anon_rss_after_searches_mb"] = round(_rss_mb("RssAnon") - anon_before, 1)
+    # A document replaced in the loaded index (what `bayyina index add` does): its shard keeps the
+    # other passages on their file and their BM25 term counts; the save re-links the other shard.
+    from index.types import EmbeddedDocument
+    from sources.types import Passage
+
+    text = "w1 w2 w3 replaced after load"
+    doc = EmbeddedDocument("doc1.txt", "txt", "replaced", (Passage("r0", text, "doc1.txt", 0, len(text), "en"),),
+                           queries[:1])
+    t0 = time.perf_counter()
+    index.add_embedded([doc])
+    out["replace_after_load_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    index.save(folder / "idx")
+    out["save_after_replace_s"] = round(time.perf_counter() - t0, 1)
     return out
 
 

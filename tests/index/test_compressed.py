@@ -7,14 +7,7 @@ import pytest
 from index.compressed import Int8Vectors, pq_subquantizers
 from index.dense import COMPRESS_THRESHOLD, IVF_THRESHOLD, TARGET_RECALL, DenseIndex, resolve_kind
 from sources.errors import BayyinaError
-
-
-def _clustered(n: int, dim: int = 32, centres: int = 40, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    c = rng.normal(size=(centres, dim))
-    x = c[rng.integers(0, centres, n)] + rng.normal(scale=0.35, size=(n, dim))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x.astype(np.float32)
+from tests.index.synthetic import clustered
 
 
 def _recall(index: DenseIndex, data: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
@@ -33,7 +26,7 @@ def test_auto_compresses_only_a_large_index():
 
 
 def test_int8_vectors_keep_cosines_within_a_hundredth():
-    x = _clustered(500, dim=64)
+    x = clustered(500, dim=64)
     store = Int8Vectors.fitted(x[:100]).with_added(x)
     q = x[7]
     got = store.cosines(q, np.arange(len(x)))
@@ -44,7 +37,7 @@ def test_int8_vectors_keep_cosines_within_a_hundredth():
 
 
 def test_compressed_recall_at_10_on_held_out_queries_and_memory_per_vector():
-    data = _clustered(6300)
+    data = clustered(6300)
     x, fresh = data[:6000], data[6000:]
     pq = DenseIndex(32, "ivfpq")
     pq.add(x)
@@ -59,7 +52,7 @@ def test_compressed_recall_at_10_on_held_out_queries_and_memory_per_vector():
 
 
 def test_compressed_restricted_search_and_removal():
-    x = _clustered(3000)
+    x = clustered(3000)
     pq = DenseIndex(32, "ivfpq")
     pq.add(x)
     rows = np.arange(0, 3000, 3)
@@ -69,12 +62,12 @@ def test_compressed_restricted_search_and_removal():
     assert kept.kind == "ivfpq" and kept.nlist == pq.nlist and kept.size == 2000
     np.testing.assert_allclose(kept.vectors(), pq.vectors()[1000:])      # the same int8 copy, in order
     assert kept.search(x[1500], 1)[1][0] == 500
-    kept.add(_clustered(10, seed=4))
+    kept.add(clustered(10, seed=4))
     assert kept.size == 2010 and len(kept._int8) == 2010
 
 
 def test_compressed_saves_and_loads_with_its_int8_vectors(tmp_path):
-    x = _clustered(3000)
+    x = clustered(3000)
     pq = DenseIndex(32, "ivfpq")
     pq.add(x)
     pq.tune()

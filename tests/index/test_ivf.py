@@ -5,14 +5,7 @@ import numpy as np
 import pytest
 
 from index.dense import TARGET_RECALL, DenseIndex, nlist_for, resolve_kind
-
-
-def _clustered(n: int, dim: int = 32, centres: int = 40, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    c = rng.normal(size=(centres, dim))
-    x = c[rng.integers(0, centres, n)] + rng.normal(scale=0.35, size=(n, dim))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x.astype(np.float32)
+from tests.index.synthetic import clustered
 
 
 def _recall(ivf: DenseIndex, flat: DenseIndex, queries: np.ndarray, k: int = 10) -> float:
@@ -26,7 +19,7 @@ def test_auto_switches_to_ivf_at_the_threshold():
 
 
 def test_ivf_keeps_recall_at_10_above_the_target_against_exact_search():
-    data = _clustered(6300)
+    data = clustered(6300)
     x, fresh = data[:6000], data[6000:]                # queries the tuning never saw, from the same clusters
     flat, ivf = DenseIndex(32, "flat"), DenseIndex(32, "ivf")
     flat.add(x)
@@ -40,7 +33,7 @@ def test_ivf_keeps_recall_at_10_above_the_target_against_exact_search():
 
 
 def test_restricted_search_and_removal_keep_cells_and_order():
-    x = _clustered(3000)
+    x = clustered(3000)
     ivf = DenseIndex(32, "ivf")
     ivf.add(x)
     rows = np.arange(0, 3000, 3)
@@ -54,7 +47,7 @@ def test_restricted_search_and_removal_keep_cells_and_order():
 
 def _saved_ivf(path):
     """A tuned IVF over 3,000 clustered vectors, saved at ``path``: (the index, its vectors)."""
-    x = _clustered(3000)
+    x = clustered(3000)
     ivf = DenseIndex(32, "ivf")
     ivf.add(x)
     ivf.tune()
@@ -68,7 +61,7 @@ def test_saved_ivf_loads_memory_mapped_and_can_still_change(tmp_path):
     assert loaded._mmapped and loaded.nprobe == ivf.nprobe
     for q in x[:20]:
         assert loaded.search(q, 10)[1].tolist() == ivf.search(q, 10)[1].tolist()
-    loaded.add(_clustered(10, seed=3))               # copied into memory first: the file is read-only
+    loaded.add(clustered(10, seed=3))               # copied into memory first: the file is read-only
     assert loaded.size == 3010 and not loaded._mmapped
 
 
@@ -92,7 +85,7 @@ def test_a_whole_index_with_ivf_saves_reloads_and_answers_like_before(tmp_path, 
 
 @pytest.mark.parametrize("n", [1, 17])
 def test_tiny_ivf_indexes_work(n):
-    x = _clustered(n)
+    x = clustered(n)
     ivf = DenseIndex(32, "ivf")
     ivf.add(x)
     assert ivf.search(x[0], 3)[1][0] == 0
@@ -128,7 +121,7 @@ def test_loading_memory_mapped_does_not_grow_with_the_index(tmp_path, fake_embed
     words = [f"w{i}" for i in range(5000)]
     sizes, gained = (4_000, 48_000), []
     for n in sizes:
-        x = _clustered(n, dim=64)
+        x = clustered(n, dim=64)
         docs = []
         for d in range(0, n, 10):
             ps = []
@@ -154,7 +147,7 @@ def test_an_empty_ivf_saves_loads_and_then_grows(tmp_path):
     ivf.save(tmp_path / "dense.faiss")
     loaded = DenseIndex.load(tmp_path / "dense.faiss", 32, expected_kind="ivf")
     assert loaded.size == 0 and loaded.kind == "ivf"
-    loaded.add(_clustered(500))
+    loaded.add(clustered(500))
     assert loaded.size == 500 and loaded.nlist == nlist_for(500)
 
 

@@ -185,7 +185,7 @@ class DenseIndex:
                 kept._int8 = self._int8.taken(rows)
                 kept._index.add(kept._int8.decode())
             else:
-                kept._index = _ivf_like(self._index, self.vectors()[rows], self.dim)
+                kept._index = _ivf_kept(self._index, rows, self.dim)
             kept.settings(self.nprobe, self.rerank, self.recall)
             kept._tuned_at = self._tuned_at
         else:
@@ -313,6 +313,34 @@ def _ivf_like(trained, vectors: np.ndarray, dim: int):
     ivf.make_direct_map()
     ivf.nprobe = trained.nprobe
     return ivf
+
+
+def _ivf_kept(trained, rows: np.ndarray, dim: int):
+    """A new in-memory IVF holding ``trained``'s vectors at ``rows`` (new row ``i`` is old
+    ``rows[i]``), each left in its cell: the inverted lists are copied with their ids renumbered,
+    so nothing is assigned to cells again (a shard of 500,000 changes in a fraction of a second)."""
+    faiss = _faiss()
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) > 1 and (np.diff(rows) <= 0).any():        # not in order: add them again, in the new order
+        return _ivf_like(trained, trained.reconstruct_batch(rows), dim)
+    renumber = np.full(int(trained.ntotal), -1, np.int64)
+    renumber[rows] = np.arange(len(rows))
+    kept = _ivf_like(trained, np.zeros((0, dim), np.float32), dim)
+    source, target, width = trained.invlists, kept.invlists, trained.invlists.code_size
+    for cell in range(int(trained.nlist)):
+        size = source.list_size(cell)
+        if not size:
+            continue
+        ids = renumber[faiss.rev_swig_ptr(source.get_ids(cell), size)]
+        keep = ids >= 0
+        if keep.any():      # the arrays are held by names while FAISS reads them through bare pointers
+            new_ids = np.ascontiguousarray(ids[keep])
+            codes = np.ascontiguousarray(
+                faiss.rev_swig_ptr(source.get_codes(cell), size * width).reshape(size, width)[keep])
+            target.add_entries(cell, len(new_ids), faiss.swig_ptr(new_ids), faiss.swig_ptr(codes))
+    kept.ntotal = len(rows)
+    kept.make_direct_map()
+    return kept
 
 
 def _exact_topk(data: np.ndarray, queries: np.ndarray, k: int, block: int = 65_536) -> np.ndarray:

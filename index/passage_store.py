@@ -99,12 +99,16 @@ class PassageStore:
         its file, read on demand and written back as the very bytes (nothing decoded again)."""
         rows = np.asarray(rows, dtype=np.int64)
         on_file = rows < len(self._offsets)
-        if self._items is not None or (on_file[1:] & ~on_file[:-1]).any():   # a file row after an in-memory one
+        if self._items is None and (on_file[1:] & ~on_file[:-1]).any():   # a file row after an in-memory one
             return PassageStore.of([self[int(i)] for i in rows] + list(added))
         new = PassageStore.of(added)
         obj = PassageStore()
-        obj._mm, obj._offsets = self._mm, self._offsets[rows[on_file]]
-        obj._extra = tuple(self._extra[int(i) - len(self._offsets)] for i in rows[~on_file]) + tuple(added)
+        if self._items is not None:
+            items = self._items
+            obj._items = tuple(items[i] for i in rows.tolist()) + tuple(added)
+        else:
+            obj._mm, obj._offsets = self._mm, self._offsets[rows[on_file]]
+            obj._extra = tuple(self._extra[int(i) - len(self._offsets)] for i in rows[~on_file]) + tuple(added)
         obj.names, obj.source_ix = _joined(self.names, self.source_ix[rows], new.names, new.source_ix)
         obj.langs, obj.lang_ix = _joined(self.langs, self.lang_ix[rows], new.langs, new.lang_ix)
         obj.start = np.concatenate([self.start[rows], new.start])

@@ -73,7 +73,9 @@ class Shard:
         """A new shard without ``drop``'s passages and with ``passages`` (embedded as ``vectors``)
         added at the end; an IVF keeps its trained cells, and the kind follows the new size (and
         the index's ``total``). BM25 keeps the kept passages' term counts: only new text is tokenised."""
-        keep = np.setdiff1d(np.arange(self.size), self.passages.rows_of_sources(drop))
+        kept = np.ones(self.size, bool)
+        kept[self.passages.rows_of_sources(drop)] = False
+        keep = np.flatnonzero(kept)
         dense = self.dense.keep(keep)          # a copy: this shard (maybe memory-mapped) stays as it is
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
         kept = self.passages.taken(keep, passages)

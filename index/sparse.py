@@ -80,22 +80,31 @@ class Stats:
                      tuple(a + b for a, b in zip(self.df, other.df)))
 
 
-def _from_counts(rows: np.ndarray, cols: np.ndarray, tf: np.ndarray, lengths: np.ndarray, vocab: dict[str, int]):
-    """A bm25s model over term counts (rows × token ids), scored as bm25s' ``index`` scores them
-    (Lucene idf, float32): the matrix bm25s would build from the same passages' tokens."""
-    import scipy.sparse as sp
-
+def _from_counts(kept: tuple[np.ndarray, np.ndarray, np.ndarray], added: list[np.ndarray], lengths: np.ndarray,
+                 vocab: dict[str, int]):
+    """A bm25s model over term counts — ``kept`` (rows, entries per column, counts) in column
+    order and a few ``added`` ones (rows, token ids, counts) — scored as bm25s' ``index`` scores
+    them (Lucene idf): the matrix bm25s would build from the same passages' tokens. The column
+    layout is kept: added entries are inserted at the end of their columns."""
     bm25s = _bm25s()
+    (rows, kept_count, tf), (new_rows, new_cols, new_tf) = kept, added
     n, width = len(lengths), len(vocab)
-    df = np.bincount(cols, minlength=width)
-    idf32 = idf(df, n).astype(np.float32)
-    tf32 = tf.astype(np.float32)
-    lengths32 = lengths.astype(np.float32)[rows]
+    kept_count = np.concatenate([kept_count, np.zeros(width - len(kept_count), np.int64)])
+    new_count = np.bincount(new_cols, minlength=width)
+    if len(new_cols):
+        order = np.lexsort((new_rows, new_cols))
+        ends = np.cumsum(kept_count)            # where each column's kept entries end
+        at = ends[new_cols[order]]
+        rows = np.insert(rows, at, new_rows[order])
+        tf = np.insert(tf, at, new_tf[order].astype(np.float32))
+    df = kept_count + new_count
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     avg = np.float32(lengths.astype(np.float64).mean())
-    scores = idf32[cols] * (tf32 / (np.float32(K1) * ((1 - np.float32(B)) + np.float32(B) * lengths32 / avg) + tf32))
-    matrix = sp.csc_matrix((scores.astype(np.float32), (rows, cols)), shape=(n, width), dtype=np.float32)
+    k = np.float32(K1) * (np.float32(1 - B) + np.float32(B) * lengths.astype(np.float32)[rows] / avg)
+    data = np.repeat(idf(df, n).astype(np.float32), df) * (tf / (k + tf))
     model = bm25s.BM25(k1=K1, b=B, method="lucene")
-    model.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": n}
+    model.scores = {"data": data.astype(np.float32, copy=False), "indices": rows.astype(np.int32),
+                    "indptr": indptr, "num_docs": n}
     model.vocab_dict = dict(vocab) | {"": width}
     model.unique_token_ids_set = set(model.vocab_dict.values())
     model.nonoccurrence_array = None     # what `index` sets for the lucene method
@@ -124,47 +133,54 @@ class SparseIndex:
         return obj
 
     def rebuilt(self, keep: np.ndarray, texts: Sequence[str]) -> SparseIndex:
-        """This index with only the rows ``keep`` (in that order) and ``texts`` appended, equal to
-        ``build`` of those passages' texts but without tokenising the kept ones again: their term
-        counts are read back from the stored matrix (``_term_counts``); only ``texts`` are tokenised."""
+        """This index with only the rows ``keep`` (in that order) and ``texts`` appended, scoring
+        as ``build`` of those passages' texts would, without tokenising the kept ones again: their
+        term counts are read back from the stored matrix (``tf = x·K/(1−x)`` with ``x`` an entry
+        over its idf — a whole number, exactly), the matrix keeps its column layout, and every
+        entry is rescored with the new statistics; only ``texts`` are tokenised."""
         keep = np.asarray(keep, dtype=np.int64)
         vocab = {t: i for t, i in (self._bm25.vocab_dict.items() if self._bm25 is not None else ()) if t != ""}
-        rows, cols, tf = self._term_counts()
-        new_row = np.full(self.size, -1, np.int64)
-        new_row[keep] = np.arange(len(keep))
-        held = new_row[rows] >= 0
-        rows, cols, tf = [new_row[rows[held]]], [cols[held]], [tf[held]]
-        lengths = [np.asarray(self._lengths, dtype=np.int32)[keep]]
+        renumber = np.full(self.size, -1, np.int64)
+        renumber[keep] = np.arange(len(keep))
+        kept_rows, kept_count, kept_tf = self._kept_counts(renumber)
+        new_rows, new_cols, new_tf, lengths = [], [], [], [np.asarray(self._lengths, dtype=np.int32)[keep]]
         for j, text in enumerate(texts):
-            tokens = bm25_tokens(text)
-            lengths.append(np.array([len(tokens)], np.int32))
             counts: dict[int, int] = {}
+            tokens = bm25_tokens(text)
             for t in tokens:
                 tid = vocab.setdefault(t, len(vocab))
                 counts[tid] = counts.get(tid, 0) + 1
-            rows.append(np.full(len(counts), len(keep) + j, np.int64))
-            cols.append(np.fromiter(counts.keys(), np.int64, len(counts)))
-            tf.append(np.fromiter(counts.values(), np.float64, len(counts)))
+            lengths.append(np.array([len(tokens)], np.int32))
+            new_rows.append(np.full(len(counts), len(keep) + j, np.int64))
+            new_cols.append(np.fromiter(counts.keys(), np.int64, len(counts)))
+            new_tf.append(np.fromiter(counts.values(), np.float64, len(counts)))
         obj = SparseIndex()
         obj._lengths = np.concatenate(lengths).astype(np.int32)
         obj.size, obj.tokens = len(obj._lengths), int(obj._lengths.sum(dtype=np.int64))
         if obj.tokens:
-            obj._bm25 = _from_counts(np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
-                                     np.concatenate(tf), obj._lengths, vocab)
+            added = [np.concatenate(x) if x else np.zeros(0, dtype) for x, dtype in
+                     ((new_rows, np.int64), (new_cols, np.int64), (new_tf, np.float64))]
+            obj._bm25 = _from_counts((kept_rows, kept_count, kept_tf), added, obj._lengths, vocab)
         return obj
 
-    def _term_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, token id, term frequency) of every stored entry, recovered exactly from the scores
-        (``tf = x·K/(1−x)`` with ``x`` the entry over its idf, a whole number)."""
+    def _kept_counts(self, renumber: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(new row, per-column count, term frequency) of every stored entry whose row is kept
+        (``renumber[row] ≥ 0``), in the stored column order (float32 is exact for whole counts
+        recovered from float32 scores)."""
         if self._bm25 is None:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
         data, indices, indptr = (np.asarray(self._bm25.scores[k]) for k in ("data", "indices", "indptr"))
         df = np.diff(indptr).astype(np.int64)
-        cols = np.repeat(np.arange(len(df), dtype=np.int64), df)
-        rows = indices.astype(np.int64)
-        x = data.astype(np.float64) / idf(df, self.size)[cols]
-        norm = _norm(np.asarray(self._lengths, dtype=np.float64)[rows], self.tokens / self.size)
-        return rows, cols, np.rint(x * norm / np.maximum(1 - x, 1e-12))
+        x = data / np.repeat(idf(df, self.size).astype(np.float32), df)
+        lengths = np.asarray(self._lengths, dtype=np.float32)[indices]
+        k = np.float32(K1) * (np.float32(1 - B) + np.float32(B / (self.tokens / self.size)) * lengths)
+        tf = np.rint(x * k / np.maximum(np.float32(1) - x, np.float32(1e-7)))
+        rows = renumber[indices]
+        held = rows >= 0
+        if held.all():
+            return rows, df, tf
+        running = np.concatenate([[0], np.cumsum(held, dtype=np.int64)])
+        return rows[held], running[indptr[1:]] - running[indptr[:-1]], tf[held]
 
     def stats(self, query_tokens: Sequence[str]) -> Stats:
         """This shard's share of the statistics ``query_tokens`` are scored with."""

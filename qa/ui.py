@@ -121,20 +121,31 @@ def _documents(gr, c: SimpleNamespace, docs: Documents, chat: Chat, ui: str) -> 
 
 def _wire(gr, app, c: SimpleNamespace, chat: Chat) -> None:
     """Each event calls one ``Chat`` action; a ``ChatProblem`` is shown as an error, nothing changed."""
-    page_out = [c.conversation, c.conv_pick, c.export, c.send, c.stop]
-    docs_out = [c.docs, c.remove_group, c.to_remove]
-    private = {"api_visibility": "private"}
+    for part in (_wire_asking, _wire_conversations, _wire_readers, _wire_documents, _wire_language, _wire_api):
+        part(gr, app, c, chat)
 
-    def shown(problem: ChatProblem, ui: str):
-        return gr.Error(str(problem), title=t(ui, "error"))
 
-    # ------------------------------------------------------------ asking
+def _page_out(c: SimpleNamespace) -> list:
+    return [c.conversation, c.conv_pick, c.export, c.send, c.stop]
 
+
+def _docs_out(c: SimpleNamespace) -> list:
+    return [c.docs, c.remove_group, c.to_remove]
+
+
+def _shown(gr, problem: ChatProblem, ui: str):
+    return gr.Error(str(problem), title=t(ui, "error"))
+
+
+_PRIVATE = {"api_visibility": "private"}
+
+
+def _wire_asking(gr, app, c: SimpleNamespace, chat: Chat) -> None:
     def take(q: str, s: Session, ui: str):
         try:
             chat.take(s, q, ui)
         except ChatProblem as exc:
-            raise shown(exc, ui) from None
+            raise _shown(gr, exc, ui) from None
         return {**_page(gr, c, chat.page(s, ui), ui), c.question: ""}
 
     def answer(s: Session, ui: str, reader_name: str):
@@ -149,34 +160,34 @@ def _wire(gr, app, c: SimpleNamespace, chat: Chat) -> None:
         chat.stop(s)
         return page_of(s, ui)
 
-    asked = gr.on([c.question.submit, c.send.click], take, [c.question, c.session, c.ui], page_out + [c.question],
-                  show_progress="hidden", **private)
+    asked = gr.on([c.question.submit, c.send.click], take, [c.question, c.session, c.ui],
+                  _page_out(c) + [c.question], show_progress="hidden", **_PRIVATE)
     # The conversation shows its own thinking line: no progress overlay covers the page or Stop.
     answering = asked.success(answer, [c.session, c.ui, c.reader], [c.conversation], concurrency_limit=None,
-                              show_progress="hidden", **private)
-    answering.then(page_of, [c.session, c.ui], page_out, show_progress="hidden", **private)
-    c.stop.click(stopped, [c.session, c.ui], page_out, cancels=[answering], show_progress="hidden", **private)
+                              show_progress="hidden", **_PRIVATE)
+    answering.then(page_of, [c.session, c.ui], _page_out(c), show_progress="hidden", **_PRIVATE)
+    c.stop.click(stopped, [c.session, c.ui], _page_out(c), cancels=[answering], show_progress="hidden", **_PRIVATE)
     for button in c.examples:
-        button.click(lambda label: label, [button], [c.question], **private)
+        button.click(lambda label: label, [button], [c.question], **_PRIVATE)
 
-    # ------------------------------------------------------------ conversations
 
+def _wire_conversations(gr, app, c: SimpleNamespace, chat: Chat) -> None:
     def acting(action):
         def run(*args):
             *rest, s, ui = args
             try:
                 action(s, *rest, ui)
             except ChatProblem as exc:
-                raise shown(exc, ui) from None
-            return page_of(s, ui)
+                raise _shown(gr, exc, ui) from None
+            return _page(gr, c, chat.page(s, ui), ui)
         return run
 
-    c.conv_pick.input(acting(chat.pick), [c.conv_pick, c.session, c.ui], page_out, **private)
-    c.new.click(acting(chat.new), [c.session, c.ui], page_out, **private)
-    c.delete.click(acting(chat.delete), [c.session, c.ui], page_out, **private)
+    c.conv_pick.input(acting(chat.pick), [c.conv_pick, c.session, c.ui], _page_out(c), **_PRIVATE)
+    c.new.click(acting(chat.new), [c.session, c.ui], _page_out(c), **_PRIVATE)
+    c.delete.click(acting(chat.delete), [c.session, c.ui], _page_out(c), **_PRIVATE)
 
-    # ------------------------------------------------------------ readers
 
+def _wire_readers(gr, app, c: SimpleNamespace, chat: Chat) -> None:
     def reader_state(name: str, ui: str):
         active = chat.readers.loading   # read before the note: a load that ends in between gets one more tick
         return chat.readers.note(name or chat.readers.default, ui), gr.Timer(active=active)
@@ -186,11 +197,11 @@ def _wire(gr, app, c: SimpleNamespace, chat: Chat) -> None:
             chat.readers.start(name)
         return chat.readers.note(name, ui), gr.Timer(active=True)
 
-    c.reader.change(choose_reader, [c.reader, c.ui], [c.reader_note, c.timer], **private)
-    c.timer.tick(reader_state, [c.reader, c.ui], [c.reader_note, c.timer], **private)
+    c.reader.change(choose_reader, [c.reader, c.ui], [c.reader_note, c.timer], **_PRIVATE)
+    c.timer.tick(reader_state, [c.reader, c.ui], [c.reader_note, c.timer], **_PRIVATE)
 
-    # ------------------------------------------------------------ documents
 
+def _wire_documents(gr, app, c: SimpleNamespace, chat: Chat) -> None:
     def add_files(files, s: Session, ui: str, progress=gr.Progress()):
         if not files:
             return {}
@@ -213,18 +224,18 @@ def _wire(gr, app, c: SimpleNamespace, chat: Chat) -> None:
             out |= {**_documents(gr, c, chat.documents(s, ui), chat, ui), c.conversation: chat.conversation(s, ui)}
         return out
 
-    c.upload.upload(add_files, [c.upload, c.session, c.ui], [c.status, *docs_out, c.conversation], **private)
-    c.remove.click(ask_remove, [c.to_remove, c.session, c.ui], [c.confirm_text, c.confirm_group], **private)
-    c.confirm.click(do_remove, [c.to_remove, c.session, c.ui], [c.status, c.confirm_group, *docs_out, c.conversation],
-                    **private)
-    c.cancel.click(lambda: gr.update(visible=False), None, [c.confirm_group], **private)
+    c.upload.upload(add_files, [c.upload, c.session, c.ui], [c.status, *_docs_out(c), c.conversation], **_PRIVATE)
+    c.remove.click(ask_remove, [c.to_remove, c.session, c.ui], [c.confirm_text, c.confirm_group], **_PRIVATE)
+    c.confirm.click(do_remove, [c.to_remove, c.session, c.ui],
+                    [c.status, c.confirm_group, *_docs_out(c), c.conversation], **_PRIVATE)
+    c.cancel.click(lambda: gr.update(visible=False), None, [c.confirm_group], **_PRIVATE)
 
-    # ------------------------------------------------------------ interface language
 
+def _wire_language(gr, app, c: SimpleNamespace, chat: Chat) -> None:
     def switch(ui: str, s: Session, reader_name: str):
         words = {c.send: "send", c.stop: "stop", c.new: "new", c.delete: "delete", c.remove: "remove",
                  c.confirm: "confirm", c.cancel: "cancel"}
-        page = page_of(s, ui)
+        page = _page(gr, c, chat.page(s, ui), ui)
         for button in (c.send, c.stop):          # the page's state and the new words in one update
             page[button] = {**page[button], "value": t(ui, words.pop(button))}
         page[c.export] = {**page[c.export], "label": t(ui, "export")}
@@ -234,22 +245,24 @@ def _wire(gr, app, c: SimpleNamespace, chat: Chat) -> None:
                 **{button: gr.update(value=x) for button, x in zip(c.examples, EXAMPLES[ui])},
                 c.reader: gr.update(choices=chat.readers.choices(ui), label=t(ui, "reader")),
                 c.reader_note: chat.readers.note(reader_name or chat.readers.default, ui),
-                c.docs_title: f"### {t(ui, 'documents')}",
-                c.upload: gr.update(label=t(ui, "upload")),
+                c.docs_title: f"### {t(ui, 'documents')}", c.upload: gr.update(label=t(ui, "upload")),
                 **_documents(gr, c, chat.documents(s, ui), chat, ui), **page}
 
     switched = [c.ui, c.title, c.question, c.send, c.stop, c.new, c.delete, c.remove, c.confirm, c.cancel,
-                *c.examples, c.reader, c.reader_note, c.export, c.docs_title, c.upload, *docs_out, *page_out]
-    c.lang_pick.change(switch, [c.lang_pick, c.session, c.reader], list(dict.fromkeys(switched)), **private)
+                *c.examples, c.reader, c.reader_note, c.docs_title, c.upload, *_docs_out(c), *_page_out(c)]
+    c.lang_pick.change(switch, [c.lang_pick, c.session, c.reader], list(dict.fromkeys(switched)), **_PRIVATE)
     # The whole page mirrors in Arabic: the root element's direction and language follow the choice.
     c.lang_pick.change(None, [c.lang_pick], None, js="(ui) => { const r = document.documentElement; "
                                                      "r.dir = ui === 'ar' ? 'rtl' : 'ltr'; r.lang = ui; }")
     # The interface language follows the browser's on first load (its change redraws the page).
     app.load(None, None, [c.lang_pick], js="() => ((navigator.language || 'en').startsWith('ar') ? 'ar' : 'en')")
-    app.load(lambda s: {**page_of(s, "en"), **_documents(gr, c, chat.documents(s, "en"), chat, "en")}, [c.session],
-             page_out + docs_out, **private)
+    app.load(lambda s: {**_page(gr, c, chat.page(s, "en"), "en"), **_documents(gr, c, chat.documents(s, "en"), chat,
+                                                                                  "en")},
+             [c.session], _page_out(c) + _docs_out(c), **_PRIVATE)
 
-    # ------------------------------------------------------------ the programmatic endpoint
+
+def _wire_api(gr, app, c: SimpleNamespace, chat: Chat) -> None:
+    """The programmatic endpoint (``ask``), for ``gradio_client``."""
 
     def api_ask(q: str, turns_json: str = "[]") -> dict:
         if len(turns_json or "") > MAX_HISTORY_JSON:

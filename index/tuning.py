@@ -27,7 +27,7 @@ _MARGIN = 0.01      # tuned a point above the target, so questions the tuning ne
 # differently from the float vectors (bench/scale.py's hard case: recall@10 0.983 of a full int8 scan):
 # aim three points above the target instead of one.
 _MARGIN_COMPRESSED = 0.03
-_BLOCK = 65_536
+_BLOCK_BYTES = 64 << 20     # the exact reference reads this much of the vectors at a time
 
 
 def tune(denses: Sequence[DenseIndex], queries: np.ndarray, *, target: float = TARGET_RECALL,
@@ -95,9 +95,10 @@ def _exact(denses: Sequence[DenseIndex], starts: np.ndarray, queries: np.ndarray
     """Each query's exact top ``k`` global rows (without its ``skip`` row), a block of vectors at a time."""
     best_s = np.full((len(queries), k + 1), -np.inf, dtype=np.float32)
     best_i = np.full((len(queries), k + 1), -1, dtype=np.int64)
+    block = max(1024, _BLOCK_BYTES // (4 * queries.shape[1]))
     for d, at in zip(denses, starts[:-1]):
-        for lo in range(0, d.size, _BLOCK):
-            s = queries @ d.vector_block(lo, lo + _BLOCK).T
+        for lo in range(0, d.size, block):
+            s = queries @ d.vector_block(lo, lo + block).T
             i = np.arange(at + lo, at + lo + s.shape[1])[None, :].repeat(len(queries), 0)
             s[i == skip[:, None]] = -np.inf
             cs, ci = np.concatenate([best_s, s], 1), np.concatenate([best_i, i], 1)

@@ -74,12 +74,29 @@ def bilingual_docs() -> list[Document]:
 
 
 @pytest.fixture(scope="session")
-def real_embedder():
-    """The bundled multilingual-e5-small (converted into the cache on first use)."""
+def real_embedder(tmp_path_factory):
+    """The bundled multilingual-e5-small, loaded through a cache folder of this test session's own:
+    the model ``make model`` prepared is linked in (read, never written); without it, it is
+    converted there, not into the user's cache."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from index.convert_e5 import is_converted
+    from index.embed import DEFAULT_EMBEDDER, cache_dir
     from qa import load_embedder
 
-    return load_embedder(quiet=True)
+    own = tmp_path_factory.mktemp("bayyina-cache")
+    prepared = cache_dir() / "models" / DEFAULT_EMBEDDER
+    if is_converted(prepared):
+        (own / "models").mkdir()
+        (own / "models" / DEFAULT_EMBEDDER).symlink_to(prepared.resolve(), target_is_directory=True)
+    before = os.environ.get("BAYYINA_CACHE")
+    os.environ["BAYYINA_CACHE"] = str(own)
+    try:
+        return load_embedder(quiet=True)
+    finally:
+        if before is None:
+            os.environ.pop("BAYYINA_CACHE", None)
+        else:
+            os.environ["BAYYINA_CACHE"] = before
 
 
 def pytest_collection_modifyitems(config, items):

@@ -116,7 +116,7 @@ def test_stop_keeps_the_partial_answer_and_a_late_answer_is_dropped(fake_embedde
     assert s.pending is None and s.conv.turns[-1].partial == "Partial words"
     reader.release.set()
     list(steps)                        # the answer finishing late changes nothing
-    assert len(s.conv.turns) == 1 and s.conv.turns[-1].answer is None
+    assert len(s.conv.turns) == 1 and s.conv.turns[-1].answer is None and s.partial == ""
 
 
 def test_conversations_new_pick_delete_and_busy(fake_embedder, bilingual_docs, tmp_path):

@@ -1,5 +1,6 @@
 """Compressed (IVF-PQ + int8 re-rank) dense shards against exact search: recall on held-out
-queries, cosine scores, restricted search, removal, save/load, and a whole Index forced to compress."""
+queries, cosine scores, save/load, and a whole Index forced to compress (restricted search and
+removal: ``test_ivf.py``, for both IVF kinds)."""
 
 import numpy as np
 import pytest
@@ -49,21 +50,6 @@ def test_compressed_recall_at_10_on_held_out_queries_and_memory_per_vector():
     scores, rows = pq.search(fresh[0], 5)
     np.testing.assert_allclose(scores, x[rows] @ fresh[0], atol=0.01)   # cosines, comparable across shards
     assert list(scores) == sorted(scores, reverse=True)
-
-
-def test_compressed_restricted_search_and_removal():
-    x = clustered(3000)
-    pq = DenseIndex(32, "ivfpq")
-    pq.add(x)
-    rows = np.arange(0, 3000, 3)
-    _, found = pq.search(x[5], 5, rows=rows)
-    assert len(found) == 5 and set(found.tolist()) <= set(rows.tolist())
-    kept = pq.keep(list(range(1000, 3000)))
-    assert kept.kind == "ivfpq" and kept.nlist == pq.nlist and kept.size == 2000
-    np.testing.assert_allclose(kept.vectors(), pq.vectors()[1000:])      # the same int8 copy, in order
-    assert kept.search(x[1500], 1)[1][0] == 500
-    kept.add(clustered(10, seed=4))
-    assert kept.size == 2010 and len(kept._int8) == 2010
 
 
 def test_compressed_saves_and_loads_with_its_int8_vectors(tmp_path):

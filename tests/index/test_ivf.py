@@ -32,17 +32,22 @@ def test_ivf_keeps_recall_at_10_above_the_target_against_exact_search():
     np.testing.assert_allclose(ivf.vectors(), x, atol=1e-6)   # row order is passage order
 
 
-def test_restricted_search_and_removal_keep_cells_and_order():
+@pytest.mark.parametrize("kind", ["ivf", "ivfpq"])
+def test_restricted_search_and_removal_keep_cells_and_order(kind):
     x = clustered(3000)
-    ivf = DenseIndex(32, "ivf")
-    ivf.add(x)
+    index = DenseIndex(32, kind)
+    index.add(x)
     rows = np.arange(0, 3000, 3)
-    _, found = ivf.search(x[5], 5, rows=rows)
-    assert set(found.tolist()) <= set(rows.tolist())
-    kept = ivf.keep(list(range(1000, 3000)))
-    assert kept.kind == "ivf" and kept.nlist == ivf.nlist and kept.size == 2000
-    np.testing.assert_allclose(kept.vectors(), x[1000:], atol=1e-6)
+    _, found = index.search(x[5], 5, rows=rows)
+    assert len(found) == 5 and set(found.tolist()) <= set(rows.tolist())
+    kept = index.keep(list(range(1000, 3000)))
+    assert kept.kind == kind and kept.nlist == index.nlist and kept.size == 2000
+    np.testing.assert_allclose(kept.vectors(), index.vectors()[1000:], atol=1e-6)   # in order (ivfpq: its int8 copy)
+    if kind == "ivf":
+        np.testing.assert_allclose(kept.vectors(), x[1000:], atol=1e-6)
     assert kept.search(x[1500], 1)[1][0] == 500
+    kept.add(clustered(10, seed=4))
+    assert kept.size == 2010 and kept.search(clustered(10, seed=4)[3], 1)[1][0] == 2003
 
 
 def _saved_ivf(path):

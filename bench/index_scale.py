@@ -161,8 +161,9 @@ def build(n: int, folder: Path, shard_passages: int) -> list[dict]:
     return out
 
 
-def probe(folder: Path) -> dict:
-    """In a fresh process: load (memory-mapped), RSS, search latency by mode."""
+def probe(folder: Path, memory_map: bool = True) -> dict:
+    """In a fresh process: load (memory-mapped, or IVF shards read into memory), RSS, search
+    latency by mode; memory-mapped, also a document replaced and saved."""
     from index.hybrid import Index
 
     queries = np.load(folder / "queries.npy")
@@ -173,11 +174,12 @@ def probe(folder: Path) -> dict:
 
     before, anon_before = _rss_mb(), _rss_mb("RssAnon")
     t0 = time.perf_counter()
-    index = Index.load(folder / "idx", embedder)
+    index = Index.load(folder / "idx", embedder, memory_map=memory_map)
     load_s = time.perf_counter() - t0
     rss, anon = _rss_mb() - before, _rss_mb("RssAnon") - anon_before
     rng = np.random.default_rng(1)
-    out = {"what": "index load+search", "passages": len(index), "load_s": round(load_s, 2),
+    out = {"what": "index load+search" + ("" if memory_map else ", IVF in memory"), "passages": len(index),
+           "load_s": round(load_s, 2),
            "rss_after_load_mb": round(rss, 1), "anon_rss_after_load_mb": round(anon, 1)}
     for mode in ("hybrid", "dense", "bm25"):
         times = []
@@ -191,6 +193,8 @@ def probe(folder: Path) -> dict:
     out["rss_after_searches_mb"] = round(_rss_mb() - before, 1)
     out["dense_recall_at_10_vs_exact"] = _recall(index, queries[:100], len(index))
     out["anon_rss_after_searches_mb"] = round(_rss_mb("RssAnon") - anon_before, 1)
+    if not memory_map:
+        return out
     # A document replaced in the loaded index (what `bayyina index add` does): its shard keeps the
     # other passages on their file and their BM25 term counts; the save re-links the other shard.
     from index.types import EmbeddedDocument
@@ -231,20 +235,22 @@ def main() -> None:
     ap.add_argument("--shard-passages", type=int, default=500_000)
     ap.add_argument("--dir", help="where to write the index (default: a temporary folder)")
     ap.add_argument("--out", help="write the results as JSON here")
-    ap.add_argument("--probe", help=argparse.SUPPRESS)
+    ap.add_argument("--probe", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe:
-        print(json.dumps(probe(Path(args.probe))))
+        print(json.dumps(probe(Path(args.probe[0]), memory_map=args.probe[1:] != ["in-memory"])))
         return
     results = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for r in build(args.n, Path(tmp), args.shard_passages):
             print(json.dumps(r), flush=True)
             results.append(r)
-        done = subprocess.run([sys.executable, __file__, "--probe", tmp], capture_output=True, text=True, check=True)
-        r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(json.dumps(r), flush=True)
-        results.append(r)
+        for how in (["in-memory"], []):       # IVF read into memory first; then memory-mapped, with a replace
+            done = subprocess.run([sys.executable, __file__, "--probe", tmp, *how], capture_output=True, text=True,
+                                  check=True)
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            print(json.dumps(r), flush=True)
+            results.append(r)
     finish(results, args.out)
 
 

@@ -245,13 +245,14 @@ class DenseIndex:
 
     @classmethod
     def load(cls, path: Path, dim: int, *, expected_kind: str | None = None, nprobe: int = 0,
-             recall: float = 1.0, rerank: int = 0) -> DenseIndex:
-        """Read ``path``; an IVF index is memory-mapped (its inverted lists stay on disk), an
-        ``ivfpq`` one reads its codes into memory and maps its int8 vectors."""
+             recall: float = 1.0, rerank: int = 0, memory_map: bool = True) -> DenseIndex:
+        """Read ``path``; an IVF index is memory-mapped (its inverted lists stay on disk) unless
+        ``memory_map`` is false, an ``ivfpq`` one reads its codes into memory and maps its int8 vectors."""
         from sources.errors import IndexStoreError, IndexMismatchError
 
         faiss = _faiss()
-        raw = faiss.read_index(str(path)) if expected_kind != "ivf" else faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+        mapped = expected_kind == "ivf" and memory_map
+        raw = faiss.read_index(str(path), faiss.IO_FLAG_MMAP) if mapped else faiss.read_index(str(path))
         if expected_kind == "ivf" and not isinstance(raw, faiss.IndexIVFFlat):
             raw = faiss.read_index(str(path))   # an IVF with no vectors yet is stored flat: read it into memory
         if raw.d != dim:
@@ -274,7 +275,7 @@ class DenseIndex:
                               "with `bayyina index build`.")
         obj = cls.__new__(cls)
         obj.dim, obj.kind, obj._index = dim, (expected_kind or kind) if kind != "hnsw" else kind, raw
-        obj.nprobe, obj.recall, obj._tuned_at, obj._mmapped = nprobe, recall, int(raw.ntotal), kind == "ivf"
+        obj.nprobe, obj.recall, obj._tuned_at, obj._mmapped = nprobe, recall, int(raw.ntotal), kind == "ivf" and mapped
         obj.rerank, obj._int8 = rerank, None
         if kind == "ivfpq":
             obj._int8 = Int8Vectors.load(path.parent, int(raw.ntotal), dim)

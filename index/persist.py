@@ -63,7 +63,7 @@ def save(index: Index, folder: str | Path) -> None:
     index._shards = written      # the same shards, now known to be on disk (renames keep the files)
 
 
-def load(folder: str | Path, embedder: Embedder) -> Index:
+def load(folder: str | Path, embedder: Embedder, *, memory_map: bool = True) -> Index:
     """Load a saved index, refusing one built with another format version or embedder."""
     folder = store.resolve(Path(folder))
     manifest = store.read_manifest(folder)
@@ -88,7 +88,7 @@ def load(folder: str | Path, embedder: Embedder) -> Index:
                                              {e["name"] for e in manifest["shards"]})
         obj._sources = {name: SourceInfo(name, v["kind"], v["content_hash"], int(v["passages"]))
                         for name, v in sources.items()}
-        obj._shards = [load_shard(folder, entry, embedder.dim, manifest["checksums"])
+        obj._shards = [load_shard(folder, entry, embedder.dim, manifest["checksums"], memory_map=memory_map)
                        for entry in manifest["shards"]]
     except BayyinaError:
         raise
@@ -107,13 +107,13 @@ def load(folder: str | Path, embedder: Embedder) -> Index:
     return obj
 
 
-def load_shard(folder: Path, entry: dict, dim: int, checksums: dict[str, str]) -> Shard:
+def load_shard(folder: Path, entry: dict, dim: int, checksums: dict[str, str], *, memory_map: bool = True) -> Shard:
     """One shard of a saved index (its files already verified against ``checksums``)."""
     rel = f"{shards.FOLDER}/{entry['name']}"
     passages = PassageStore.open(folder / rel / shards.PASSAGES, _checked_passage)
     dense = DenseIndex.load(folder / rel / shards.DENSE, dim, expected_kind=entry["dense_kind"],
                             nprobe=entry["nprobe"], recall=float(entry["recall_at_10"]),
-                            rerank=entry.get("rerank", 0))
+                            rerank=entry.get("rerank", 0), memory_map=memory_map)
     sparse = SparseIndex.load(folder / rel / shards.BM25, len(passages))
     if not (dense.size == len(passages) == entry["passages"]) or not passages:
         raise IndexStoreError(f"{folder} is inconsistent (shard {entry['name']}: {dense.size} vectors, "

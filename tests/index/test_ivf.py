@@ -165,3 +165,16 @@ def test_a_memory_mapped_ivf_saved_elsewhere_is_a_whole_index(tmp_path):
     assert copy.size == 3000 and mapped._mmapped
     for q in x[:10]:
         assert copy.search(q, 10)[1].tolist() == ivf.search(q, 10)[1].tolist()
+
+
+def test_an_ivf_index_loads_into_memory_when_asked(tmp_path, fake_embedder, bilingual_docs):
+    import qa
+    from index.hybrid import Index, build
+
+    index = build(bilingual_docs, fake_embedder, qa.IndexConfig(dense_kind="ivf"))
+    index.save(tmp_path / "idx")
+    mapped = Index.load(tmp_path / "idx", fake_embedder)
+    held = Index.load(tmp_path / "idx", fake_embedder, memory_map=False)
+    assert mapped._shards[0].dense._mmapped and not held._shards[0].dense._mmapped
+    for q in ("مجلس الأمن", "resolution 678"):
+        assert [h.passage.id for h in held.search(q, 5)] == [h.passage.id for h in mapped.search(q, 5)]

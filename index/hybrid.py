@@ -7,6 +7,8 @@ no-op; adding a changed one replaces it; the result equals a full rebuild of the
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from collections.abc import Iterable, Sequence
@@ -45,6 +47,8 @@ class Index:
         self._shard_of: dict[str, str] = {}     # source → the name of the shard holding it
         self._lang_rows: dict[str, np.ndarray] = {}
         self._doc_order: dict[str, np.ndarray] = {}
+        self._pool: ThreadPoolExecutor | None = None     # searches several shards at once (made when needed)
+        self._pool_size = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -257,7 +261,7 @@ class Index:
         qvec = None
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([query])[0]
-            ds, dr = shards.dense_search(self._shards, qvec, depth)
+            ds, dr = shards.dense_search(self._shards, qvec, depth, pool=self._search_pool())
             dense_scores = {r: s for r, s in zip(dr.tolist(), ds.tolist()) if r not in banned}
         if mode in ("hybrid", "bm25"):
             bs, br = shards.bm25_search(self._shards, bm25_tokens(query), depth)
@@ -279,6 +283,19 @@ class Index:
                 dense_score=dense_scores.get(row), bm25_score=bm25_scores.get(row))
             for rank, row in enumerate(top, start=1))
 
+    def _search_pool(self) -> ThreadPoolExecutor | None:
+        """Threads for searching the shards in parallel: one per shard up to the cores, kept for the
+        index's life (``None`` for one shard)."""
+        wanted = min(len(self._shards), os.cpu_count() or 1)
+        if wanted < 2:
+            return None
+        if self._pool is None or self._pool_size < wanted:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+            self._pool = ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="bayyina-shards")
+            self._pool_size = wanted
+        return self._pool
+
     def _apply_lang_quota(self, qvec: np.ndarray, top: list[int], k: int, score_of: dict[int, float],
                           dense_scores: dict[int, float], banned: set[int]) -> list[int]:
         """Make every corpus language hold ``lang_quota`` places in the first ``quota_window``
@@ -293,7 +310,7 @@ class Index:
                 continue
             if banned:
                 rows = np.setdiff1d(rows, np.fromiter(banned, dtype=np.int64))
-            ls, lr = shards.dense_search(self._shards, qvec, quota + window, rows=rows)
+            ls, lr = shards.dense_search(self._shards, qvec, quota + window, rows=rows, pool=self._search_pool())
             extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top[:window]][: quota - have]
             for row, sim in extra:
                 if row in top:

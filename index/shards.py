@@ -187,10 +187,12 @@ def _merge(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarr
     return scores[order], rows[order]
 
 
-def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int,
-                 rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int, rows: np.ndarray | None = None, *,
+                 pool: ThreadPoolExecutor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top ``k`` (cosines, global rows) over every shard, optionally only among global ``rows``;
-    several shards are searched in parallel threads (FAISS releases the GIL)."""
+    with ``pool``, the shards are searched in its threads (FAISS releases the GIL). The pool must
+    live as long as its index: a thread new to FAISS first builds its OpenMP team, which costs
+    more than searching a small shard."""
     starts = offsets(shards)
     asks = []
     for i in range(len(shards)):
@@ -207,10 +209,9 @@ def dense_search(shards: Sequence[Shard], query: np.ndarray, k: int,
         s, r = shards[i].dense.search(query, k, rows=local)
         return s, r + starts[i]
 
-    if len(asks) < 2:
+    if pool is None or len(asks) < 2:
         return _merge([one(a) for a in asks], k)
-    with ThreadPoolExecutor(max_workers=min(len(asks), os.cpu_count() or 1)) as pool:
-        return _merge(list(pool.map(one, asks)), k)
+    return _merge(list(pool.map(one, asks)), k)
 
 
 def bm25_search(shards: Sequence[Shard], query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:

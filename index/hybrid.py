@@ -15,13 +15,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index import persist, shards, store, tuning
+from index import persist, search, shards, store, tuning
 from index.config import IndexConfig
 from index.dense import resolve_kind
 from index.embed import Embedder
-from index.fusion import reciprocal_rank_fusion
 from index.shards import Shard
-from index.sparse import bm25_tokens
 from index.types import AddReport, EmbeddedDocument, Hit, IndexInfo, SearchMode, ShardInfo, SourceInfo
 from sources.chunking import chunk
 from sources.errors import BayyinaError
@@ -253,35 +251,9 @@ class Index:
             return ()
         if mode not in ("hybrid", "dense", "bm25"):
             raise BayyinaError(f"Search mode {mode!r} is unknown: use 'hybrid', 'dense' or 'bm25'.")
-        excluded = frozenset(exclude_sources)
-        banned = {int(r) for s in excluded for r in self._doc_order.get(s, ())}
-        depth = max(self.config.candidates, k) + len(banned)
-        dense_scores: dict[int, float] = {}
-        bm25_scores: dict[int, float] = {}
-        qvec = None
-        if mode in ("hybrid", "dense"):
-            qvec = self.embedder.embed_queries([query])[0]
-            ds, dr = shards.dense_search(self._shards, qvec, depth, pool=self._search_pool())
-            dense_scores = {r: s for r, s in zip(dr.tolist(), ds.tolist()) if r not in banned}
-        if mode in ("hybrid", "bm25"):
-            bs, br = shards.bm25_search(self._shards, bm25_tokens(query), depth)
-            bm25_scores = {r: s for r, s in zip(br.tolist(), bs.tolist()) if r not in banned}
-
-        if mode == "dense":
-            ranked = list(dense_scores.items())
-        elif mode == "bm25":
-            ranked = list(bm25_scores.items())
-        else:
-            ranked = reciprocal_rank_fusion([list(dense_scores), list(bm25_scores)], k=self.config.rrf_k,
-                                            weights=[self.config.dense_weight, self.config.bm25_weight])
-        top = [row for row, _ in ranked[:k]]
-        score_of = dict(ranked)
-        if mode != "bm25" and qvec is not None and self.config.lang_quota > 0 and len(self._lang_rows) > 1:
-            top = self._apply_lang_quota(qvec, top, k, score_of, dense_scores, banned)
-        return tuple(
-            Hit(passage=self._passages[row], score=float(score_of[row]), rank=rank, via=mode,
-                dense_score=dense_scores.get(row), bm25_score=bm25_scores.get(row))
-            for rank, row in enumerate(top, start=1))
+        scope = search.Scope(tuple(self._shards), self._passages, self._lang_rows, self._doc_order, self.config,
+                             self._search_pool())
+        return search.run(scope, self.embedder, query, k, mode, frozenset(exclude_sources))
 
     def _search_pool(self) -> ThreadPoolExecutor | None:
         """Threads for searching the shards in parallel: one per shard up to the cores, kept for the
@@ -295,32 +267,6 @@ class Index:
             self._pool = ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="bayyina-shards")
             self._pool_size = wanted
         return self._pool
-
-    def _apply_lang_quota(self, qvec: np.ndarray, top: list[int], k: int, score_of: dict[int, float],
-                          dense_scores: dict[int, float], banned: set[int]) -> list[int]:
-        """Make every corpus language hold ``lang_quota`` places in the first ``quota_window``
-        hits: a missing language's best dense passages are inserted at the end of the window,
-        pushing the others down (the last ones fall off the end of ``k``)."""
-        window = min(k, self.config.quota_window)
-        quota = min(self.config.lang_quota, max(window // len(self._lang_rows), 1))
-        top = list(top)
-        for lang, rows in self._lang_rows.items():
-            have = sum(1 for r in top[:window] if self._passages.lang(r) == lang)
-            if have >= quota:
-                continue
-            if banned:
-                rows = np.setdiff1d(rows, np.fromiter(banned, dtype=np.int64))
-            ls, lr = shards.dense_search(self._shards, qvec, quota + window, rows=rows, pool=self._search_pool())
-            extra = [(r, s) for r, s in zip(lr.tolist(), ls.tolist()) if r not in top[:window]][: quota - have]
-            for row, sim in extra:
-                if row in top:
-                    top.remove(row)
-                at = min(window, len(top) + 1) - 1
-                floor = score_of.get(top[at], 0.0) if at < len(top) else 0.0
-                top.insert(at, row)
-                score_of[row] = max(score_of.get(row, 0.0), floor)
-                dense_scores.setdefault(row, sim)
-        return top[:k]
 
     # ------------------------------------------------------------------ persistence
 

@@ -162,7 +162,7 @@ def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 
     """In a fresh process: every shard loaded (``ivf`` memory-mapped; ``ivfpq`` codes in memory, int8
     vectors mapped), searched together (``index.shards``: in parallel threads), recall against exact
     search over all ``n`` float vectors (regenerated block by block) on 100 held-out queries."""
-    from index.dense import DenseIndex, _exact_topk
+    from index.dense import DenseIndex, exact_top
     from index.shards import dense_search
 
     entries = json.loads((folder / "shards.json").read_text())
@@ -183,20 +183,18 @@ def probe_sharded_dense(n: int, folder: Path, per_shard: int, per_centre: int = 
         times.append((time.perf_counter() - t) * 1000)
     rss_searched = _rss_mb() - before
     sample = queries[:100]
-    best = np.full((len(sample), 10), -np.inf, np.float32)
-    best_rows = np.zeros((len(sample), 10), np.int64)
-    at = 0
     held = int((folder / "held.txt").read_text())
-    for block in synthetic_vectors(n + held, per_centre=per_centre, block=per_shard):
-        block = block[:max(0, n - at)]
-        if not len(block):
-            break
-        top = _exact_topk(block, sample, 10)
-        s_ = np.take_along_axis(sample @ block.T, top, 1)
-        cs, ci = np.concatenate([best, s_], 1), np.concatenate([best_rows, top + at], 1)
-        order = np.argsort(-cs, axis=1)[:, :10]
-        best, best_rows = np.take_along_axis(cs, order, 1), np.take_along_axis(ci, order, 1)
-        at += len(block)
+
+    def blocks():        # the same draws as the build, regenerated block by block
+        at = 0
+        for block in synthetic_vectors(n + held, per_centre=per_centre, block=per_shard):
+            block = block[:max(0, n - at)]
+            if not len(block):
+                return
+            yield at, block
+            at += len(block)
+
+    best_rows = exact_top(blocks(), sample, 10)
     found = [dense_search(shards, q, 10, pool=pool)[1] for q in sample]
     recall = float(np.mean([len(set(a.tolist()) & set(b.tolist())) / 10 for a, b in zip(best_rows, found)]))
     return {"what": f"dense sharded {kind} load+search", "passages": n, "shards": len(shards),

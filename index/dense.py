@@ -209,17 +209,10 @@ class DenseIndex:
         faiss = _faiss()
         q = np.ascontiguousarray(queries, dtype=np.float32)
         nprobe = nprobe or max(1, self.nprobe)
-        params = None
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64)) if rows is not None else None
-        if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k)) if selector is not None else \
-                faiss.SearchParametersHNSW(efSearch=max(128, k))
-        elif self.nlist:
-            probe = self._restricted_nprobe() if rows is not None else nprobe
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=probe) if selector is not None else \
-                faiss.SearchParametersIVF(nprobe=probe)
-        elif selector is not None:
-            params = faiss.SearchParameters(sel=selector)
+        only = {} if rows is None else {"sel": faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))}
+        params = (faiss.SearchParametersHNSW(efSearch=max(128, k), **only) if self.kind == "hnsw" else
+                  faiss.SearchParametersIVF(nprobe=self._restricted_nprobe() if only else nprobe, **only)
+                  if self.nlist else faiss.SearchParameters(**only) if only else None)
         if self._int8 is None:
             scores, ids = self._index.search(q, k, params=params) if params is not None else self._index.search(q, k)
             return scores, ids.astype(np.int64)
@@ -344,14 +337,22 @@ def _ivf_kept(trained, rows: np.ndarray, dim: int):
     return kept
 
 
-def _exact_topk(data: np.ndarray, queries: np.ndarray, k: int, block: int = 65_536) -> np.ndarray:
-    """Exact top-k rows by inner product, a block of ``data`` at a time (bounded memory)."""
+def exact_top(blocks, queries: np.ndarray, k: int, skip: np.ndarray | None = None) -> np.ndarray:
+    """Exact top-``k`` rows by inner product over ``blocks`` — (first row, vectors) pairs read one
+    at a time, so memory stays bounded — each query without its ``skip`` row; -1 pads a short row."""
     best_s = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    best_i = np.zeros((len(queries), k), dtype=np.int64)
-    for start in range(0, len(data), block):
-        s = queries @ data[start:start + block].T
+    best_i = np.full((len(queries), k), -1, dtype=np.int64)
+    for start, data in blocks:
+        s = queries @ data.T
         i = np.arange(start, start + s.shape[1])[None, :].repeat(len(queries), 0)
+        if skip is not None:
+            s[i == skip[:, None]] = -np.inf
         cs, ci = np.concatenate([best_s, s], 1), np.concatenate([best_i, i], 1)
-        top = np.argsort(-cs, axis=1)[:, :k]
+        top = np.argsort(-cs, axis=1, kind="stable")[:, :k]
         best_s, best_i = np.take_along_axis(cs, top, 1), np.take_along_axis(ci, top, 1)
-    return best_i
+    return np.where(np.isfinite(best_s), best_i, -1)
+
+
+def _exact_topk(data: np.ndarray, queries: np.ndarray, k: int, block: int = 65_536) -> np.ndarray:
+    """Exact top-k rows of one array by inner product, a block at a time."""
+    return exact_top(((lo, data[lo:lo + block]) for lo in range(0, len(data), block)), queries, k)

@@ -144,14 +144,15 @@ class Index:
 
     @classmethod
     def _of_shards(cls, embedder: Embedder, config: IndexConfig, built: Sequence[Shard],
-                   sources: Sequence[SourceInfo]) -> Index:
-        """An index of shards built elsewhere (a distributed build), for ``sources``."""
+                   sources: Sequence[SourceInfo], *, tune: bool = False) -> Index:
+        """An index of shards built elsewhere (a distributed build), for ``sources``; ``tune``: choose
+        the IVF shards' nprobe for the merged result (shards opened from files count as tuned)."""
         obj = cls(embedder, config)
         obj._sources = {s.source: s for s in sources}
-        obj._put_shards({s.name: s for s in built})
+        obj._put_shards({s.name: s for s in built}, tune=tune)
         return obj
 
-    def _put_shards(self, changed: dict[str, Shard]) -> None:
+    def _put_shards(self, changed: dict[str, Shard], *, tune: bool = False) -> None:
         """Swap in changed shards (an empty one is dropped) and re-derive the rows."""
         names = [s.name for s in self._shards] + sorted(set(changed) - {s.name for s in self._shards})
         current = {s.name: s for s in self._shards} | changed
@@ -160,7 +161,7 @@ class Index:
         for name in [n for n in self._sources if n not in self._shard_of]:   # a document of no passages
             self._shard_of[name] = ""
         self._index_rows()
-        if any(s.dense.needs_tuning for s in self._shards):
+        if any(s.dense.needs_tuning or (tune and s.dense.nlist) for s in self._shards):
             # nprobe for the merged result of every shard, on question-like pieces of the whole index
             tuning.tune([s.dense for s in self._shards], shards.tuning_queries(self.embedder, self._passages))
 

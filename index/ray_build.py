@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from index import integrity, shards, tuning
+from index import integrity, shards
 from index.embed import Embedder
 from index.config import IndexConfig
 from index.hybrid import Index
@@ -155,8 +155,8 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
                    address: str | None = None, workers: int = 2, batch_size: int = 8,
                    embedder_factory: Callable[[], Embedder] | None = None, staging: str | Path | None = None,
                    ) -> tuple[Index, AddReport, RayBuildStats]:
-    """Index ``paths`` on Ray: ``workers`` actors count passages, one task per shard builds and
-    writes it into ``staging``; return the index (not saved), what was added or skipped, and
+    """Index ``paths`` on Ray: ``workers`` actors embed the files into ``staging``, one task per
+    shard builds and writes it there; return the index (not saved), what was added or skipped, and
     timings. ``embedder`` is the driver's copy (it answers queries and tunes IVF shards); workers
     make their own with ``embedder_factory`` (default: the same model by name, one thread each)."""
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -180,7 +180,7 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
         started = True
     scratch = Path(tempfile.mkdtemp(prefix="bayyina-ray-shards-", dir=staging))
     try:
-        counted = _count_files(ray, files, factory, config.chunk, workers, batch_size, scratch)
+        counted = _embed_files(ray, files, factory, config.chunk, workers, batch_size, scratch)
         kept: list[FileCount] = []
         for row in counted:
             if row.error:
@@ -213,17 +213,14 @@ def build_with_ray(paths: Iterable[str | Path], embedder: Embedder, config: Inde
     shutil.rmtree(scratch, ignore_errors=True)
     by_source = {s.source: s for m in manifests for s in m.sources}
     sources = [by_source.get(row.source) or SourceInfo(row.source, row.kind, row.content_hash, 0) for row in kept]
-    index = Index._of_shards(embedder, config, built, sources)
-    if any(s.dense.nlist for s in built):
-        # nprobe for the merged result, on question-like pieces of the whole index (as a local build does)
-        tuning.tune([s.dense for s in index._shards], shards.tuning_queries(embedder, index._passages))
+    index = Index._of_shards(embedder, config, built, sources, tune=True)   # workers leave nprobe to the merged result
     seconds = time.perf_counter() - t0
     return index, AddReport(added=tuple(row.source for row in kept), skipped=tuple(skipped),
                             passages_added=len(index)), \
         RayBuildStats(len(index), seconds, workers, len(manifests), sum(m.bm25_tokens for m in manifests))
 
 
-def _count_files(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int,
+def _embed_files(ray, files: list[Path], factory, chunk_config: ChunkConfig, workers: int,
                  batch_size: int, staging: Path) -> list[FileCount]:
     """The first pass: every file embedded into ``staging``; its passage count (or error), in file order."""
     cpus = float(ray.cluster_resources().get("CPU", 1.0))

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.compressed import RERANK_CHOICES
-from index.dense import TARGET_RECALL, DenseIndex
+from index.dense import TARGET_RECALL, DenseIndex, exact_top
 
 K = 10
 _MARGIN = 0.01      # tuned a point above the target, so questions the tuning never saw stay above it
@@ -92,19 +92,11 @@ def tune(denses: Sequence[DenseIndex], queries: np.ndarray, *, target: float = T
 
 def _exact(denses: Sequence[DenseIndex], starts: np.ndarray, queries: np.ndarray, k: int,
            skip: np.ndarray) -> list[list[int]]:
-    """Each query's exact top ``k`` global rows (without its ``skip`` row), a block of vectors at a time."""
-    best_s = np.full((len(queries), k + 1), -np.inf, dtype=np.float32)
-    best_i = np.full((len(queries), k + 1), -1, dtype=np.int64)
+    """Each query's exact top ``k`` global rows (without its ``skip`` row), 64 MB of vectors at a time."""
     block = max(1024, _BLOCK_BYTES // (4 * queries.shape[1]))
-    for d, at in zip(denses, starts[:-1]):
-        for lo in range(0, d.size, block):
-            s = queries @ d.vector_block(lo, lo + block).T
-            i = np.arange(at + lo, at + lo + s.shape[1])[None, :].repeat(len(queries), 0)
-            s[i == skip[:, None]] = -np.inf
-            cs, ci = np.concatenate([best_s, s], 1), np.concatenate([best_i, i], 1)
-            top = np.argsort(-cs, axis=1, kind="stable")[:, :k + 1]
-            best_s, best_i = np.take_along_axis(cs, top, 1), np.take_along_axis(ci, top, 1)
-    return [[r for r in row if r >= 0][:k] for row in best_i.tolist()]
+    blocks = ((at + lo, d.vector_block(lo, lo + block)) for d, at in zip(denses, starts[:-1])
+              for lo in range(0, d.size, block))
+    return [[r for r in row if r >= 0] for row in exact_top(blocks, queries, k, skip).tolist()]
 
 
 def _merge(parts: list[tuple[int, tuple[np.ndarray, np.ndarray]]], starts: np.ndarray, k: int,

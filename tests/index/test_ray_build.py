@@ -61,7 +61,7 @@ def test_the_driver_receives_counts_and_manifests_never_vectors(cluster, folder,
     from index import ray_build
 
     received, blocks = [], []
-    real_get, real_count, real_write = ray.get, ray_build._count_files, ray_build._write_shards
+    real_get, real_count, real_write = ray.get, ray_build._embed_files, ray_build._write_shards
 
     def spy_get(refs, *args, **kwargs):          # everything the driver fetches, Ray Data's blocks included
         out = real_get(refs, *args, **kwargs)
@@ -76,7 +76,7 @@ def test_the_driver_receives_counts_and_manifests_never_vectors(cluster, folder,
         return call
 
     monkeypatch.setattr(ray, "get", spy_get)
-    monkeypatch.setattr(ray_build, "_count_files", spy(real_count))
+    monkeypatch.setattr(ray_build, "_embed_files", spy(real_count))
     monkeypatch.setattr(ray_build, "_write_shards", spy(real_write))
     config = qa.IndexConfig(shard_passages=3)
     index, _, stats = qa.build_index_ray([folder], FakeEmbedder(), config, workers=2, embedder_factory=FakeEmbedder)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 from collections.abc import Sequence
@@ -90,6 +92,11 @@ class SentenceTransformerEmbedder:
         self.query_prompt = prompts.get("query", "")
         self.passage_prompt = next((prompts[k] for k in ("document", "passage", "corpus") if k in prompts), "")
         self.batch_size = batch_size
+        # Recent query vectors: one question is embedded by the retriever, then again by the reader's
+        # sentence scoring and the abstention signals; remembered, it is encoded once.
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
+        self._queries_size = 256
 
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> np.ndarray:
         if not texts:
@@ -99,7 +106,21 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, False)
+        """Query vectors, the last 256 distinct queries remembered (copies are returned)."""
+        with self._queries_lock:
+            known = {t: self._queries[t] for t in texts if t in self._queries}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = self._encode(missing, self.query_prompt, False)
+            with self._queries_lock:
+                for t, vec in zip(missing, fresh):
+                    self._queries[t] = known[t] = vec
+                    self._queries.move_to_end(t)
+                while len(self._queries) > self._queries_size:
+                    self._queries.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=True)
 
     def embed_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, progress)

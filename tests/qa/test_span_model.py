@@ -73,6 +73,24 @@ def test_a_span_can_be_held_to_one_sentence_of_the_passage(model):
     assert model.spans(q, [EN], within=[None]) == [best]
 
 
+def test_a_pair_read_again_is_not_run_again_and_reads_the_same(real_embedder):
+    fresh = SpanModel(real_embedder)
+    runs = []
+    logits = fresh.logits
+    fresh.logits = lambda enc: runs.append(len(enc["input_ids"])) or logits(enc)
+    q = "متى انتهت العمليات العسكرية؟"
+    first = fresh.spans(q, [AR, EN])
+    assert runs == [2]
+    again = fresh.spans(q, [EN, AR, UNRELATED_AR])          # only the new passage goes to the network
+    assert runs == [2, 1]
+    assert [(s.start, s.end, s.text) for s in again[:2]] == [(s.start, s.end, s.text) for s in first[::-1]]
+    alone = SpanModel(real_embedder).spans(q, [AR])[0]     # the same span and scores as read alone (padding cut)
+    ar = next(s for s in first if s.passage == 0)
+    assert (alone.start, alone.end) == (ar.start, ar.end) and abs(alone.margin - ar.margin) < 1e-3
+    fresh.spans("When did the military operations end?", [AR])    # another question is read afresh
+    assert runs == [2, 1, 1]
+
+
 def test_the_follow_up_question_leads():
     assert model_question("When was it issued?", "Which resolution? When was it issued?") == \
         "When was it issued? Which resolution?"

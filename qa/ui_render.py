@@ -19,7 +19,9 @@ from qa.ui_text import BUNDLED, passages_words, t
 from sources.text import detect_language
 
 _MARKER = MARKER
-_QUOTED = re.compile(r"«[^»]*»")
+# A «quote» with the citation markers right after it: they stay with the quote, inside its isolate,
+# so an Arabic quote's chip sits at the quote's end (its left), not before its last line.
+_QUOTED = re.compile(r"«[^»]*»(?:[ \t]*" + MARKER.pattern + r")*")
 _LEAD = re.compile(r"^[\s—–:،,.-]+")
 
 
@@ -48,12 +50,17 @@ def _lang_dir(lang: str) -> str:
 
 
 def _isolated(text: str) -> str:
-    """Escaped text whose «quotes» are each isolated in their own direction."""
+    """Escaped text whose «quotes» are each isolated in their own direction; a quote that is a
+    line of its own becomes a block, aligned to its own script's side (an Arabic quote in an
+    English answer wraps from the right)."""
     pieces, pos = [], 0
     for m in _QUOTED.finditer(text):
         pieces.append(html.escape(text[pos:m.start()]))
-        pieces.append(f'<bdi dir="{text_dir(m.group(0))}">{html.escape(m.group(0))}</bdi>')
-        pos = m.end()
+        alone = (text[:m.start()].rstrip(" \t").endswith("\n") or not text[:m.start()].strip()) and \
+            (m.end() == len(text) or text[m.end()] == "\n")
+        line = ' class="line"' if alone else ""
+        pieces.append(f'<bdi dir="{text_dir(m.group(0))}"{line}>{html.escape(m.group(0))}</bdi>')
+        pos = m.end() + (1 if alone and m.end() < len(text) else 0)   # a block ends its line
     pieces.append(html.escape(text[pos:]))
     return "".join(pieces).replace("\n", "<br>")
 

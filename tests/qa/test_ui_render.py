@@ -61,8 +61,12 @@ def test_quotes_in_the_other_script_are_isolated_and_everything_is_escaped(fake_
     answer = _answer(build(bilingual_docs, fake_embedder),
                      text="678 — «لكن القرار رقم 678 …» [{n}]\n(Quoted in Arabic, as written in the source.)")
     card = answer_card("c1-m1", ChatTurn("<script>alert(1)</script>", answer), "en")
-    assert '<bdi dir="rtl">«لكن القرار رقم 678 …»</bdi>' in card
-    assert "<br>(Quoted in Arabic" in card                     # the note sits outside the isolate
+    # The quote is a line of its own: a right-aligned block, its chip inside it at the quote's end.
+    assert re.search(r'<bdi dir="rtl" class="line">«لكن القرار رقم 678 …» <a class="cite"[^>]*>\d+<span .*?</a></bdi>'
+                     r'\(Quoted in Arabic', card)
+    inline = answer_card("c1-m1", ChatTurn("q", _answer(build(bilingual_docs, fake_embedder),
+                                                       text="It says «لكن القرار» [{n}] and more.")), "en")
+    assert '<bdi dir="rtl">«لكن القرار» <a class="cite"' in inline      # inside a sentence it stays inline
     page = conversation_html("c1", [ChatTurn("<script>alert(1)</script>", answer)], "en")
     assert "<script>" not in page and "&lt;script&gt;" in page
 

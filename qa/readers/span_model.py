@@ -338,7 +338,7 @@ class SpanModel:
             start, end, context = self.logits(enc)
             owners = enc["overflow_to_sample_mapping"].tolist()
             offsets = enc["offset_mapping"].tolist()
-            for j, t in enumerate(chunk):
+            for t in chunk:
                 have[(question, t)] = []
             for w, owner in enumerate(owners):
                 n = int(np.flatnonzero(context[w]).max()) + 2 if context[w].any() else 1   # padding cut

@@ -275,7 +275,8 @@ class SpanModel:
 
     @classmethod
     def from_parts(cls, net: Any, tokenizer: Any, card: Card) -> SpanModel:
-        """A model around an already built network (training evaluates its checkpoints this way)."""
+        """A model around an already built network (training evaluates its checkpoints this way).
+        Reads are remembered: make a new one after the network's weights change."""
         self = cls.__new__(cls)
         self.net, self.tokenizer, self.card = net, tokenizer, card
         self._read, self._read_lock = OrderedDict(), threading.Lock()

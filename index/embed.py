@@ -106,7 +106,9 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors, the last 256 distinct queries remembered (copies are returned)."""
+        """Query vectors, the last 256 distinct queries remembered (a new array is returned)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._queries_lock:
             known = {t: self._queries[t] for t in texts if t in self._queries}
         missing = list(dict.fromkeys(t for t in texts if t not in known))
@@ -118,9 +120,7 @@ class SentenceTransformerEmbedder:
                     self._queries.move_to_end(t)
                 while len(self._queries) > self._queries_size:
                     self._queries.popitem(last=False)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([known[t] for t in texts]).astype(np.float32, copy=True)
+        return np.stack([known[t] for t in texts])
 
     def embed_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, progress)

@@ -295,6 +295,9 @@ def main() -> int:
     ap.add_argument("--init", type=Path, help="start from exported weights (a folder with reader.json), e.g. "
                     "qa/data/reader, instead of the embedder's layers: a second phase of training")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--order-seed", type=int, default=None,
+                    help="seed of the batch order only (default: --seed + 1); a later phase with the same data "
+                         "split and a new order")
     ap.add_argument("--squad", type=int, default=14000, help="SQuAD questions (whole articles)")
     ap.add_argument("--tydi-en", type=int, default=3696)
     ap.add_argument("--ar-repeat", type=int, default=2)
@@ -382,7 +385,7 @@ def main() -> int:
         p.requires_grad_(not frozen)
     params = [p for _, p in net.named_parameters() if p.requires_grad]
     print(f"trainable parameters: {sum(p.numel() for p in params):,}", file=sys.stderr)
-    plan = batches(feats, args.batch, random.Random(args.seed + 1))
+    plan = batches(feats, args.batch, random.Random(args.seed + 1 if args.order_seed is None else args.order_seed))
     total = len(plan) if not args.max_steps else min(args.max_steps, len(plan))
     if args.time_steps:
         total = args.time_steps
@@ -452,6 +455,7 @@ def main() -> int:
                      "ar_repeat": args.ar_repeat, "paired_negatives": len(negs), "windows": len(feats),
                      "no_answer_windows": n_null},
         "command": cmd, "steps": total, "batch": args.batch, "lr": args.lr, "seed": args.seed,
+        "order_seed": args.order_seed,
         "freeze_layers": args.freeze_layers, "final_loss_mean_last_100": round(float(np.mean(losses[-100:])), 4),
         "held_out": figures,
         **({"previous": previous} if previous else {}),

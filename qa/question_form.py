@@ -22,6 +22,8 @@ _NUMBER_CUES_AR = ("كم", "ما عدد", "ما نسبه", "ما مقدار", "�
 # "Which resolution/article…" is answered by a number in this kind of text.
 _NUMBERED_EN = ("which resolution", "what resolution", "which article", "what article", "which security council "
                 "resolution", "resolution number", "article number")
+# A number question with these cues asks which numbered thing, not how many: "رقم 678" answers it.
+_LABEL_CUES = _NUMBERED_EN + ("ما رقم", "اي رقم", "اي قرار", "اي ماده", "ما القرار الذي")
 _PERSON_CUES_AR = ("من هو", "من هي", "من هم", "من كان", "من كانت", "من الذي", "من التي")
 
 
@@ -36,6 +38,16 @@ def question_type(question: str) -> QuestionType:
     if first in _PERSON_CUES_EN or any(q.startswith(f" {c} ") for c in _PERSON_CUES_AR) or first in ("من", "ومن"):
         return "person"
     return "other"
+
+
+def asks_count(question: str) -> bool:
+    """Whether a number question asks how many or how much ("كم دولة…", "How many resolutions…")
+    rather than which numbered thing ("Which resolution…", "ما رقم القرار…"): its answer is a
+    quantity, never a label such as the 678 of "القرار رقم 678"."""
+    if question_type(question) != "number":
+        return False
+    q = " " + normalize(question).strip() + " "
+    return not any(f" {c} " in q for c in _LABEL_CUES)
 
 
 _ORDINALS = {

@@ -34,7 +34,7 @@ from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.span_model import Span, SpanModelLike, model_question
 from qa.render import render_short
 from qa.markdown import clean_span, display_text, is_heading_line, list_number
-from qa.question_form import LAST, ordinal, question_type
+from qa.question_form import LAST, asks_count, ordinal, question_type
 from qa.readers.spans import short_span, span_near_question, typed_spans, windows
 from sources.chunking import sentences
 from sources.text import detect_language, soft_overlap, tokenize
@@ -220,7 +220,7 @@ class ExtractiveReader:
         near = np.zeros(len(candidates), np.float32)
         if qtype in ("date", "number"):
             for i, c in enumerate(candidates):
-                spans = typed_spans(c.text, qtype)
+                spans = typed_spans(c.text, qtype, counting=asks_count(question))
                 if spans:
                     typed[i] = 1.0
                     _, distance = span_near_question(question, "", c.text, spans)
@@ -260,7 +260,8 @@ class ExtractiveReader:
         # The earlier reader runs only when its answer may be taken (an ordinal, or no date/number in the span).
         wanted, qtype = ordinal(question), question_type(question)
         if self.question_form:
-            typed = self._typed_in(question, search_query, best, qtype) if qtype in ("date", "number") else None
+            typed = (self._typed_in(question, search_query, best, shown[best.passage].passage.text, qtype)
+                     if qtype in ("date", "number") else None)
             if wanted is not None or (qtype in ("date", "number") and typed is None):
                 heuristic = self.choose_heuristic(question, hits, search_query=search_query)
                 listed = heuristic is not None and heuristic.chosen[0].is_item(wanted)
@@ -320,10 +321,14 @@ class ExtractiveReader:
         return replace(choice, signals=replace(choice.signals, margin=own))
 
     @staticmethod
-    def _typed_in(question: str, search_query: str, span: Span, qtype: str) -> Span | None:
+    def _typed_in(question: str, search_query: str, span: Span, passage: str, qtype: str) -> Span | None:
         """The date or number inside the model's span (the one nearest the question's words when it
-        holds several, else the first: where the model put the answer's start); ``None`` without one."""
-        typed = typed_spans(span.text, qtype)
+        holds several, else the first: where the model put the answer's start); ``None`` without one.
+        A how-many question's number is a quantity, never a label ("القرار رقم 678"): the words
+        before the span in ``passage`` say which."""
+        typed = [(a - span.start, b - span.start)
+                 for a, b in typed_spans(passage[:span.end], qtype, counting=asks_count(question))
+                 if a >= span.start]
         if not typed:
             return None
         pick = typed[0]
@@ -367,7 +372,7 @@ class ExtractiveReader:
         dense = float(sims[0])
         sig = signals(question, search_query or question, hits, p.text, dense=dense,
                       dense_mean=float(sims[1:].mean()), typed=qtype in ("date", "number"),
-                      typed_found=bool(typed_spans(best.text, qtype)) if qtype in ("date", "number") else False,
+                      typed_found=_typed_within(question, sentence, a0, a1),
                       cross=source_lang in ("ar", "en") and query_lang in ("ar", "en") and source_lang != query_lang,
                       evidence_sentence=sentence, margin=best.margin)
         return Choice((cand,), (p.start + cs + qs, p.start + cs + qe), (p.start + best.start, p.start + best.end),
@@ -417,7 +422,7 @@ class ExtractiveReader:
 
         # The short answer inside the best sentence (offsets relative to the sentence).
         span: tuple[int, int] | None = None
-        typed = typed_spans(best.text, qtype)
+        typed = typed_spans(best.text, qtype, counting=asks_count(question))
         if best.is_item(ordinal(question)):
             span = (0, len(best.text))   # the list item asked for is the answer
         elif typed:
@@ -490,16 +495,17 @@ class ExtractiveReader:
             yield ReadingChunk(reading=Reading(text="", abstained=True, support="weak"))
             return
         support = ""
-        if self.abstention is not None:
-            decision = self.abstention.decide(choice.signals)
-            support = decision.strength
-            if not decision.answer:
-                yield ReadingChunk(reading=Reading(text="", confidence=decision.p, abstained=True, support="weak",
-                                                   signals=choice.signals.to_dict()))
+        confidence = choice.confidence
+        # "How many…?" answered without a quantity ("الدول", or the 678 of "resolution 678") is not
+        # an answer, whatever the evidence's other signals say.
+        uncounted = self.question_form and asks_count(question) and bool(choice.signals.type_missing)
+        if self.abstention is not None or uncounted:
+            decision = self.abstention.decide(choice.signals) if self.abstention is not None else None
+            if decision is None or not decision.answer or uncounted:
+                yield ReadingChunk(reading=Reading(text="", confidence=decision.p if decision else 0.0,
+                                                   abstained=True, support="weak", signals=choice.signals.to_dict()))
                 return
-            confidence = decision.p
-        else:
-            confidence = choice.confidence
+            support, confidence = decision.strength, decision.p
         best = choice.chosen[0]
         quotes = [f"«{choice.quote}» [{best.n}]"] + [f"«{display_text(c.text)}» [{c.n}]" for c in choice.chosen[1:]]
         text = " ".join(quotes)
@@ -519,6 +525,14 @@ class ExtractiveReader:
         yield ReadingChunk(delta=text, reading=Reading(
             text=text, short=short, confidence=confidence, evidence=evidence, support=support,
             signals=choice.signals.to_dict()))
+
+
+def _typed_within(question: str, sentence: str, start: int, end: int) -> bool:
+    """Whether ``sentence[start:end]`` holds an answer of the question's type: a date for "when",
+    a quantity (not a label such as "رقم 678") for "how many", a number for "which resolution"."""
+    qtype = question_type(question)
+    return qtype in ("date", "number") and any(
+        a < end and b > start for a, b in typed_spans(sentence, qtype, counting=asks_count(question)))
 
 
 def _around(text: str, start: int, end: int, words: int = 8, *, before: int | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from qa.markdown import clean_span
-from qa.question_form import QuestionType, question_type
+from qa.question_form import QuestionType, asks_count, question_type
 from qa.terms import STOP_EDGE as _STOP_EDGE
 from qa.terms import Token as _Tok
 from qa.terms import is_number as _is_number
@@ -47,8 +47,20 @@ def _is_date_part(toks: list[_Tok], i: int) -> bool:
     return any(_is_month(t) for t in near) or bool(year and before in ("عام", "سنه", "in", "since", "في", "year"))
 
 
-def _candidates(toks: list[_Tok], qtype: QuestionType) -> list[tuple[int, int]]:
-    """Token index ranges [i, j) of candidate spans for a number or date question."""
+# Words that make the number after them a label, not a quantity ("القرار رقم 678", "Article 43").
+_LABELS = frozenset(normalize(w) for w in (
+    "رقم", "برقم", "قرار", "القرار", "قراره", "ماده", "الماده", "الفقره", "فقره", "البند", "بند", "الفصل",
+    "no", "nos", "number", "resolution", "resolutions", "article", "articles", "paragraph", "chapter",
+    "section", "clause", "item"))
+
+
+def _is_label(toks: list[_Tok], i: int) -> bool:
+    return i > 0 and normalize(toks[i - 1].raw).lower().rstrip(".") in _LABELS
+
+
+def _candidates(toks: list[_Tok], qtype: QuestionType, *, counting: bool = False) -> list[tuple[int, int]]:
+    """Token index ranges [i, j) of candidate spans for a number or date question; ``counting``
+    (a how-many question) leaves out labels ("رقم 678")."""
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(toks):
@@ -73,6 +85,9 @@ def _candidates(toks: list[_Tok], qtype: QuestionType) -> list[tuple[int, int]]:
             continue
         if qtype == "number" and _is_number(t) and _is_date_part(toks, i):
             i += 1   # "29" of "29 نوفمبر 1990", or a year, is not a count
+            continue
+        if qtype == "number" and counting and _is_number(t) and _is_label(toks, i):
+            i += 1   # nor is the number of "resolution 678"
             continue
         if qtype == "number" and _is_number(t):
             j = i + 1
@@ -135,7 +150,8 @@ def short_span(question: str, search_query: str, sentence: str) -> tuple[int, in
     if qtype == "other" or (qtype == "person" and any(is_arabic_word(normalize(t.raw)) for t in toks)):
         return None
     if qtype in ("number", "date"):
-        spans = [(i, j) for i, j in _candidates(toks, qtype) if not all(toks[x].key in qkeys for x in range(i, j))]
+        spans = [(i, j) for i, j in _candidates(toks, qtype, counting=asks_count(question))
+                 if not all(toks[x].key in qkeys for x in range(i, j))]
         max_len = 4
     else:
         spans = _runs(toks, qkeys)
@@ -207,12 +223,13 @@ def windows(sentence: str, max_words: int) -> list[tuple[int, int]]:
     return list(dict.fromkeys(out))
 
 
-def typed_spans(sentence: str, qtype: QuestionType) -> list[tuple[int, int]]:
-    """Character spans of every date (for ``date``) or number (for ``number``) in ``sentence``."""
+def typed_spans(sentence: str, qtype: QuestionType, *, counting: bool = False) -> list[tuple[int, int]]:
+    """Character spans of every date (for ``date``) or number (for ``number``) in ``sentence``;
+    ``counting`` (``asks_count``) keeps only quantities, not labels ("resolution 678")."""
     if qtype not in ("date", "number"):
         return []
     toks = _tokens(sentence)
-    return [(toks[i].start, toks[j - 1].end) for i, j in _candidates(toks, qtype)]
+    return [(toks[i].start, toks[j - 1].end) for i, j in _candidates(toks, qtype, counting=counting)]
 
 
 def span_near_question(question: str, search_query: str, sentence: str, spans: list[tuple[int, int]]

@@ -112,3 +112,33 @@ def test_across_languages_the_sentence_score_can_overrule_the_models_margin(fake
     alone = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model,
                                                  cross_language="model"))
     assert alone.ask(q).short == "الاتحاد السوفيتي"
+
+
+def test_a_how_many_question_is_answered_with_a_quantity_or_not_at_all(fake_embedder):
+    """"How many…?" takes a count ("12 قرارا"), never a label (the 678 of "رقم 678") nor words
+    without a number; the ablation setting (``question_form=False``) keeps the model's span."""
+    from qa.readers.extractive import ExtractiveReader
+    from tests.qa.fakes import FakeSpanModel
+
+    doc = ("سلم المجلس مفاتيح إدارة الأزمة إلى التحالف عبر قراره الشهير رقم 678.\n\n"
+           "وكانت فعالية الأمم المتحدة رهنا بإرادة الدول الأعضاء الدائمين.\n")
+    index = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(14, 0)))
+    index.add_documents([Document("kuwait.ar.txt", doc)])
+    model = FakeSpanModel({"678": 3.0, "الدول": 2.0})
+    bot = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model))
+    for q in ("وكم دولة صوتت لصالح القرار الشهير؟", "How many countries voted for resolution 678?",
+              "كم عدد الأعضاء الدائمين؟"):
+        a = bot.ask(q)
+        assert a.abstained and not a.citations, (q, a.short)
+    assert bot.ask("ما رقم القرار الشهير الذي سلم مفاتيح الأزمة؟").short == "678"
+    ablation = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model,
+                                                    question_form=False))
+    assert ablation.ask("وكم دولة صوتت لصالح القرار الشهير؟").short == "678"
+
+    counted = "اتخذ مجلس الأمن 12 قرارا إبان الأزمة بموجب قراره رقم 678.\n"
+    index2 = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(14, 0)))
+    index2.add_documents([Document("count.ar.txt", counted)])
+    bot2 = qa.Assistant(index2, ExtractiveReader(fake_embedder, abstain=False,
+                                                 span_model=FakeSpanModel({"12 قرارا إبان الأزمة بموجب": 2.0})))
+    a = bot2.ask("كم قرارا اتخذ مجلس الأمن إبان الأزمة؟")
+    assert a.short == "12" and counted[a.citations[0].answer_start:a.citations[0].answer_end] == "12"

@@ -1,7 +1,7 @@
 import pytest
 
 from qa.markdown import clean_span, display_text, is_heading_line
-from qa.question_form import LAST, ordinal, question_type
+from qa.question_form import LAST, asks_count, ordinal, question_type
 from qa.readers.spans import clause_spans, short_span, snap, span_near_question, typed_spans, windows
 from qa.terms import key_terms
 
@@ -14,6 +14,28 @@ from qa.terms import key_terms
 ])
 def test_question_type(q, t):
     assert question_type(q) == t
+
+
+@pytest.mark.parametrize("q, counts", [
+    ("كم عدد الأعضاء الدائمين؟", True), ("وكم دولة صوتت لصالحه؟", True), ("How many countries voted for it?", True),
+    ("How much did it cost?", True), ("ما رقم القرار الذي أتاح استخدام القوة؟", False),
+    ("Which resolution authorised the use of force?", False), ("أي مادة من الميثاق؟", False),
+    ("متى صدر القرار؟", False), ("What is collective security?", False),
+])
+def test_a_how_many_question_asks_for_a_quantity_not_a_label(q, counts):
+    assert asks_count(q) is counts
+
+
+def test_counting_leaves_labels_out():
+    ar = "وذلك عبر قراره الشهير رقم 678 بعد أن اتخذ 12 قرارا استنادا إلى المادة 43 من الميثاق في عام 1990."
+    assert [_text(ar, s) for s in typed_spans(ar, "number")] == ["678", "12", "43"]
+    assert [_text(ar, s) for s in typed_spans(ar, "number", counting=True)] == ["12"]
+    en = "Resolution 678 was adopted by 12 votes under Article 42 and paragraph 3 in 1990."
+    assert [_text(en, s) for s in typed_spans(en, "number", counting=True)] == ["12"]
+    # A how-many question's short answer is the quantity, a which-resolution question's the label.
+    assert _span("How many votes adopted resolution 678?", en) == "12"
+    assert _span("كم قرارا اتخذ؟", ar) == "12"
+    assert _span("ما رقم القرار الشهير؟", ar) == "678"
 
 
 def _span(q, s):

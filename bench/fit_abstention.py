@@ -8,7 +8,8 @@ per case (same language, across languages) is fitted on the ``Signals`` of the e
 reader's chosen evidence (the trained span reader's margin among them), each weight held to the sign
 ``qa.abstention.SIGNS`` gives it, so more evidence never lowers the probability of answering; its threshold is set on the training folds (the most abstentions on
 gold-removed questions while answering ``--answer-rate`` of the answerable ones). Held-out figures
-are those of each article's fold when it was left out. Writes ``qa/data/abstention.json``.
+are those of each article's fold when it was left out, with the reader's one hard rule applied (a
+how-many question answered without a quantity is abstained on). Writes ``qa/data/abstention.json``.
 
     .venv/bin/python bench/fit_abstention.py [--bench DIR] [--limit 400] [--folds 5] [--out FILE]
 """
@@ -30,6 +31,7 @@ from eval.retrieval import corpus_index
 from eval.runner import stratified_sample
 from qa import ExtractiveReader, IndexConfig, load_embedder
 from qa.abstention import FEATURES, AbstentionModel, fit_logistic
+from qa.question_form import asks_count
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -67,6 +69,8 @@ def collect(bench: Path, limit: int, seed: int, arcd: bool) -> list[dict]:
                     "article": ("arcd:" if clang == "arcd" else "xquad:") + q.paragraph_id.rsplit("#", 1)[0], "id": q.id,
                     "removed": removed, "retrieved": retrieved,
                     "x": choice.signals.vector() if choice else None, "cross": bool(choice and choice.signals.cross),
+                    # The reader abstains on a how-many question answered without a quantity, whatever p.
+                    "uncounted": bool(choice and asks_count(q.question) and choice.signals.type_missing),
                 })
         print(f"{qlang}→{clang}: {len(questions)} questions × 2 in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return [r for r in rows if r["x"] is not None]
@@ -154,10 +158,11 @@ def main() -> int:
         model = fit(train, args.answer_rate, args.l2)
         for i, r in enumerate(rows):
             if fold_of[r["article"]] == k:
-                answered[i] = model.decide_vector(r["x"], r["cross"])
+                answered[i] = model.decide_vector(r["x"], r["cross"]) and not r.get("uncounted")
     held_out = figures(rows, answered)
     final = fit(rows, args.answer_rate, args.l2)
-    in_sample = figures(rows, {i: final.decide_vector(r["x"], r["cross"]) for i, r in enumerate(rows)})
+    in_sample = figures(rows, {i: final.decide_vector(r["x"], r["cross"]) and not r.get("uncounted")
+                               for i, r in enumerate(rows)})
     meta = {"fitted_on": "XQuAD ar/en" + (" and ARCD train (ar)" if args.arcd else "")
             + " (../shared/bench), gold paragraph present vs removed",
             "command": "python bench/fit_abstention.py " + " ".join(sys.argv[1:]),

@@ -219,8 +219,9 @@ class ExtractiveReader:
         typed = np.zeros(len(candidates), np.float32)
         near = np.zeros(len(candidates), np.float32)
         if qtype in ("date", "number"):
+            counting = asks_count(question)
             for i, c in enumerate(candidates):
-                spans = typed_spans(c.text, qtype, counting=asks_count(question))
+                spans = typed_spans(c.text, qtype, counting=counting)
                 if spans:
                     typed[i] = 1.0
                     _, distance = span_near_question(question, "", c.text, spans)
@@ -502,7 +503,8 @@ class ExtractiveReader:
         if self.abstention is not None or uncounted:
             decision = self.abstention.decide(choice.signals) if self.abstention is not None else None
             if decision is None or not decision.answer or uncounted:
-                yield ReadingChunk(reading=Reading(text="", confidence=decision.p if decision else 0.0,
+                # An answer without a quantity is not one: no confidence in it, whatever the evidence's p.
+                yield ReadingChunk(reading=Reading(text="", confidence=decision.p if decision and not uncounted else 0.0,
                                                    abstained=True, support="weak", signals=choice.signals.to_dict()))
                 return
             support, confidence = decision.strength, decision.p

@@ -37,7 +37,7 @@ from qa.markdown import clean_span, display_text, is_heading_line, list_number
 from qa.question_form import LAST, asks_count, ordinal, question_type
 from qa.readers.spans import short_span, span_near_question, typed_spans, windows
 from sources.chunking import sentences
-from sources.text import detect_language, soft_overlap, tokenize
+from sources.text import detect_language, normalize, soft_overlap, tokenize
 
 _LANG_NAMES = {"ar": {"ar": "العربية", "en": "الإنجليزية"}, "en": {"ar": "Arabic", "en": "English"}}
 _NEAR = 8  # a typed span this many tokens from a question word is chosen lexically
@@ -376,8 +376,11 @@ class ExtractiveReader:
                       typed_found=_typed_within(question, sentence, a0, a1),
                       cross=source_lang in ("ar", "en") and query_lang in ("ar", "en") and source_lang != query_lang,
                       evidence_sentence=sentence, margin=best.margin)
-        return Choice((cand,), (p.start + cs + qs, p.start + cs + qe), (p.start + best.start, p.start + best.end),
-                      short, quote, dense, source_lang, sig)
+        answer_span: tuple[int, int] | None = (p.start + best.start, p.start + best.end)
+        if _repeats_question(question, best.text):
+            short, answer_span = "", None   # the quote answers; a short answer would only echo the question
+        return Choice((cand,), (p.start + cs + qs, p.start + cs + qe), answer_span, short, quote, dense, source_lang,
+                      sig)
 
     def evidence_sentences(self, question: str, hits: Sequence[Hit], *, search_query: str, n: int
                            ) -> list[tuple[int, int, int, str]]:
@@ -527,6 +530,16 @@ class ExtractiveReader:
         yield ReadingChunk(delta=text, reading=Reading(
             text=text, short=short, confidence=confidence, evidence=evidence, support=support,
             signals=choice.signals.to_dict()))
+
+
+def _repeats_question(question: str, answer: str) -> bool:
+    """Whether ``answer`` is only the question's own words ("ما عمليات حفظ السلام؟" → «عمليات حفظ
+    السلام»), and the question offers no choice between them ("…X or Y?", "…أم…")."""
+    words = set(tokenize(answer, stem=True, stopwords=True))
+    if not words or not words <= set(tokenize(question, stem=True, stopwords=True)):
+        return False
+    q = " " + normalize(question).lower().replace("؟", " ").replace("?", " ") + " "
+    return not any(f" {w} " in q for w in ("or", "ام", "او", "either", "whether"))
 
 
 def _typed_within(question: str, sentence: str, start: int, end: int) -> bool:

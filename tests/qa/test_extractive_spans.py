@@ -142,3 +142,23 @@ def test_a_how_many_question_is_answered_with_a_quantity_or_not_at_all(fake_embe
                                                  span_model=FakeSpanModel({"12 قرارا إبان الأزمة بموجب": 2.0})))
     a = bot2.ask("كم قرارا اتخذ مجلس الأمن إبان الأزمة؟")
     assert a.short == "12" and counted[a.citations[0].answer_start:a.citations[0].answer_end] == "12"
+
+
+def test_a_short_answer_that_only_echoes_the_question_is_left_out(fake_embedder):
+    """«عمليات حفظ السلام» for "ما عمليات حفظ السلام؟" says nothing: the quote answers alone; a
+    question that offers a choice ("…أم…", "…or…") may be answered with its own words."""
+    from qa.readers.extractive import ExtractiveReader, _repeats_question
+    from tests.qa.fakes import FakeSpanModel
+
+    doc = "عمليات حفظ السلام هي التدابير التي اتخذتها الأمم المتحدة لتهدئة الصراعات.\n"
+    index = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(30, 0)))
+    index.add_documents([Document("pk.ar.txt", doc)])
+    bot = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False,
+                                               span_model=FakeSpanModel({"عمليات حفظ السلام": 2.0})))
+    a = bot.ask("ما عمليات حفظ السلام؟")
+    assert not a.abstained and a.short == "" and a.citations[0].answer_start is None
+    assert "التدابير التي اتخذتها الأمم المتحدة" in a.citations[0].quote
+    assert _repeats_question("What is collective security?", "collective security")
+    assert not _repeats_question("Which is larger, Egypt or Sudan?", "Sudan")
+    assert not _repeats_question("أيهما أكبر، مصر أم السودان؟", "السودان")
+    assert not _repeats_question("ما عمليات حفظ السلام؟", "التدابير التي اتخذتها الأمم المتحدة")

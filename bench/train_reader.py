@@ -29,9 +29,10 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,66 @@ def negatives(examples: list[Example], pool: list[Example], rate: float, rng: ra
         best = max(cands, key=lambda p: (len(q & w(p)), -len(p)))
         out.append(Example(e.id + "#neg", e.question, best, -1, "", e.article, e.lang))
     return out
+
+
+# Question words, which a word lexicon induced from embeddings gets wrong most often (closed class).
+_EN_AR_WH = [("in what year", "في أي عام"), ("what year", "في أي عام"), ("which year", "في أي عام"),
+             ("how many", "كم"), ("how much", "كم"), ("how long", "كم مدة"), ("how old", "كم عمر"),
+             ("when", "متى"), ("where", "أين"), ("whose", "لمن"), ("whom", "من"), ("who", "من"),
+             ("why", "لماذا"), ("how", "كيف"), ("what", "ما"), ("which", "أي")]
+_AR_EN_WH = [("في أي عام", "in what year"), ("في اي عام", "in what year"), ("في أي سنة", "in what year"),
+             ("في اي سنة", "in what year"), ("ما هو", "what is"), ("ما هي", "what is"), ("ماهو", "what is"),
+             ("ماهي", "what is"), ("من هو", "who is"), ("من هي", "who is"), ("ماذا", "what"), ("ما", "what"),
+             ("متى", "when"), ("أين", "where"), ("اين", "where"), ("كم", "how many"), ("لماذا", "why"),
+             ("كيف", "how"), ("أي", "which"), ("اي", "which"), ("أية", "which"), ("هل", "is"), ("من", "who")]
+_WORD = re.compile(r"[\w\u0621-\u064a\u0660-\u0669\u066e-\u06d3'\-]+")
+_AR_DIACRITICS = re.compile("[\u064b-\u0652\u0670\u0640]")
+_AR_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
+
+
+def cross_question(question: str, lang: str, lexicon: dict, rng: random.Random, switch: float = 1.0,
+                   min_match: float = 0.0) -> str:
+    """``question`` rendered word by word in the other language (``bench/induce_lexicon.py``'s lexicon):
+    the question word by a fixed table, each content word by its lexicon match (with probability
+    ``switch``; an Arabic word also by its form without a leading clitic) where the match scores at
+    least ``min_match`` (below it most matches are wrong: العراق → "pakistan"), function words
+    dropped, other words (names, numbers) kept as they are."""
+    table = lexicon["en_ar" if lang == "en" else "ar_en"]
+    wh = _EN_AR_WH if lang == "en" else _AR_EN_WH
+    words = _WORD.findall(_AR_DIACRITICS.sub("", question))
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i].lower() if lang == "en" else words[i]
+        hit = None
+        for phrase, rendering in wh:
+            parts = phrase.split()
+            if [x.lower() for x in words[i: i + len(parts)]] == parts and (lang == "en" or i == 0 or phrase != "من"):
+                hit = (len(parts), rendering)
+                break
+        if hit:
+            out.append(hit[1])
+            i += hit[0]
+            continue
+        i += 1
+        if not tokenize(w, stopwords=True):
+            continue
+        match = table.get(w)
+        if match is None and lang == "ar":
+            for c in _AR_CLITICS:
+                if w.startswith(c) and len(w) - len(c) >= 2 and w[len(c):] in table:
+                    match = table[w[len(c):]]
+                    break
+        ok = match is not None and match[1] >= min_match
+        out.append(match[0] if ok and rng.random() < switch else words[i - 1])
+    return " ".join(out) + ("؟" if lang == "en" else "?")
+
+
+def cross(examples: list[Example], rate: float, lexicon: dict, rng: random.Random, switch: float,
+          min_match: float) -> list[Example]:
+    """``rate`` of ``examples`` with the question rendered in the other language (cross-language pairs)."""
+    return [replace(e, id=e.id + "#x", question=cross_question(e.question, e.lang, lexicon, rng, switch, min_match))
+            if rng.random() < rate else e for e in examples]
 
 
 def features(examples: list[Example], tokenizer, max_length: int, stride: int, keep_missed: float,
@@ -305,6 +366,11 @@ def main() -> int:
     ap.add_argument("--dev-en", type=int, default=300, help="SQuAD questions of unused articles held out")
     ap.add_argument("--neg-rate", type=float, default=0.35)
     ap.add_argument("--keep-missed", type=float, default=0.3, help="share of answer-less windows kept")
+    ap.add_argument("--lexicon", type=Path, help="a word lexicon from bench/induce_lexicon.py, for --cross-rate")
+    ap.add_argument("--cross-rate", type=float, default=0.0,
+                    help="share of training questions (and paired negatives) rendered in the other language")
+    ap.add_argument("--switch", type=float, default=1.0, help="chance each content word of such a question is rendered")
+    ap.add_argument("--min-match", type=float, default=0.0, help="lowest lexicon score a rendered word needs")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--stride", type=int, default=96)
     ap.add_argument("--batch", type=int, default=16)
@@ -354,6 +420,18 @@ def main() -> int:
     negs = (negatives(squad_train, data["squad"], args.neg_rate, rng)
             + negatives(tydi_en, data["tydi_en"], args.neg_rate, rng)
             + negatives(arabic * args.ar_repeat, data["tydi_ar"] + data["arcd"], args.neg_rate, rng))
+    n_cross = 0
+    if args.cross_rate:
+        if not args.lexicon or not args.lexicon.is_file():
+            print("--cross-rate needs --lexicon FILE (python bench/induce_lexicon.py --out FILE).", file=sys.stderr)
+            return 2
+        lexicon = json.loads(args.lexicon.read_text(encoding="utf-8"))
+        xrng = random.Random(args.seed + 7)
+        positives = cross(positives, args.cross_rate, lexicon, xrng, args.switch, args.min_match)
+        negs = cross(negs, args.cross_rate, lexicon, xrng, args.switch, args.min_match)
+        n_cross = sum(e.id.endswith("#x") for e in positives + negs)
+        for e in [e for e in positives if e.id.endswith("#x")][:: max(1, n_cross // 6)][:6]:
+            print(f"cross: {e.lang} passage ← {e.question}", file=sys.stderr)
     dev_ar_neg = negatives(dev_ar, data["tydi_ar"], 1.0, random.Random(1))
     dev_en_neg = negatives(dev_en, data["squad"], 1.0, random.Random(1))
     model_dir = default_model_path(quiet=True)
@@ -425,7 +503,8 @@ def main() -> int:
         if not args.time_steps and (step % args.save_every == 0 or step == total):
             save_checkpoint(args.work, net, opt, step, {"losses": losses, "total": total, "args": vars(args) | {
                 "qa_train": str(args.qa_train), "bench": str(args.bench), "work": str(args.work),
-                "out": str(args.out), "init": str(args.init) if args.init else None}})
+                "out": str(args.out), "init": str(args.init) if args.init else None,
+                "lexicon": str(args.lexicon) if args.lexicon else None}})
     bar.close()
     if args.time_steps:
         dt = (time.perf_counter() - t_steps) / args.time_steps
@@ -453,7 +532,10 @@ def main() -> int:
         "never_trained_on": "XQuAD (the benchmark)",
         "examples": {"squad": len(squad_train), "tydi_en": len(tydi_en), "arabic": len(arabic),
                      "ar_repeat": args.ar_repeat, "paired_negatives": len(negs), "windows": len(feats),
-                     "no_answer_windows": n_null},
+                     "no_answer_windows": n_null, "cross_language_questions": n_cross,
+                     "cross_rate": args.cross_rate, "switch": args.switch,
+                     "min_match": args.min_match,
+                     "lexicon": "bench/induce_lexicon.py (words of the training files above)" if n_cross else None},
         "command": cmd, "steps": total, "batch": args.batch, "lr": args.lr, "seed": args.seed,
         "order_seed": args.order_seed,
         "freeze_layers": args.freeze_layers, "final_loss_mean_last_100": round(float(np.mean(losses[-100:])), 4),

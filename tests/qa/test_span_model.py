@@ -147,11 +147,16 @@ def test_smoke_training_writes_weights_that_load_and_resumes(tmp_path, real_embe
     cmd = [sys.executable, str(ROOT / "bench" / "train_reader.py"), "--qa-train", str(train), "--bench", str(bench),
            "--work", str(work), "--out", str(out), "--dev-ar", "1", "--dev-en", "1", "--squad", "2", "--batch", "4",
            "--max-steps", "2", "--save-every", "1", "--threads", "1"]
+    lexicon = tmp_path / "lexicon.json"           # cross-language pairs (bench/induce_lexicon.py's format)
+    lexicon.write_text(json.dumps({"en_ar": {"dam": ["السد", 0.02]}, "ar_en": {"القرار": ["resolution", 0.03]}},
+                                  ensure_ascii=False), encoding="utf-8")
+    cmd += ["--lexicon", str(lexicon), "--cross-rate", "0.5"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     card = json.loads((out / CARD_FILE).read_text(encoding="utf-8"))
     assert card["steps"] == 2 and card["held_out"]["tydi_ar_dev_heldout"]["n"] == 1
+    assert card["examples"]["cross_language_questions"] > 0 and "cross:" in done.stderr
     assert json.loads((work / "ckpt" / "state.json").read_text())["step"] == 2
     loaded = SpanModel(real_embedder, folder=out)         # the checksum in the card matches
     assert loaded.card.sha256 == card["sha256"]

@@ -3,11 +3,13 @@
 No parallel data or translation model can be installed here (README, "The trained reader"), and
 XQuAD — the only parallel set — is the benchmark. multilingual-e5-small, though, maps words of both
 languages into one space. This script embeds the most frequent words of the *training* files
-(SQuAD 1.1 train and TyDi QA English; TyDi QA Arabic and ARCD's training split — never XQuAD), each
-alone as a query, and pairs every word with its nearest neighbour in the other language by CSLS
-(cross-domain similarity local scaling: cosine less the mean cosine of each side's 10 nearest
-neighbours, which keeps "hub" words from being everyone's neighbour). Pairs are kept where the two
-words are each other's best match (mutual) or the CSLS score clears ``--min-score``.
+(English from SQuAD 1.1 train and TyDi QA English questions; Arabic from TyDi QA Arabic and ARCD's
+training split — never XQuAD), each alone, and pairs every word with its nearest neighbour in the
+other language by CSLS (cross-domain similarity local scaling: twice the cosine less each word's
+mean cosine to its 10 nearest neighbours in the other language, which keeps "hub" words from being
+everyone's neighbour). An English word keeps its match where the two are each other's best match
+or the CSLS score clears ``--min-score``; an Arabic word takes the most frequent English word whose
+match it is, else its own match on the same terms.
 
 The lexicon (a JSON file: ``{"en_ar": {word: [word, score]}, "ar_en": {...}}``) feeds
 ``bench/train_reader.py --cross-rate`` which turns some training questions into word-by-word
@@ -31,10 +33,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sources.text import tokenize  # noqa: E402
+from sources.text import strip_marks, tokenize  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
-_DIACRITICS = re.compile("[\u064b-\u0652\u0670\u0640]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
 _AR_WORD = re.compile("[\u0621-\u064a\u066e-\u06d3]+")
 
@@ -53,7 +54,7 @@ def vocabulary(texts: list[str], pattern: re.Pattern, size: int, lang: str, min_
     """The ``size`` most frequent content words (surface forms, diacritics removed)."""
     counts: Counter = Counter()
     for text in texts:
-        for w in pattern.findall(_DIACRITICS.sub("", text)):
+        for w in pattern.findall(strip_marks(text)):
             counts[w.lower() if lang == "en" else w] += 1
     out = []
     for w, n in counts.most_common():

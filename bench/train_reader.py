@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from eval.metrics import exact_match, f1  # noqa: E402
 from qa.readers.span_model import (CARD_FILE, FORMAT_VERSION, FROZEN_PREFIX, WEIGHTS_FILE, Card,  # noqa: E402
                                    SpanModel, build_network, load_base_weights, sha256_file)
-from sources.text import normalize, tokenize  # noqa: E402
+from sources.text import normalize, strip_marks, tokenize  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 LICENCES = {
@@ -149,7 +149,6 @@ _AR_EN_WH = [("في أي عام", "in what year"), ("في اي عام", "in what
              ("متى", "when"), ("أين", "where"), ("اين", "where"), ("كم", "how many"), ("لماذا", "why"),
              ("كيف", "how"), ("أي", "which"), ("اي", "which"), ("أية", "which"), ("هل", "is"), ("من", "who")]
 _WORD = re.compile(r"[\w\u0621-\u064a\u0660-\u0669\u066e-\u06d3'\-]+")
-_AR_DIACRITICS = re.compile("[\u064b-\u0652\u0670\u0640]")
 _AR_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
 
 
@@ -162,7 +161,7 @@ def cross_question(question: str, lang: str, lexicon: dict, rng: random.Random, 
     dropped, other words (names, numbers) kept as they are."""
     table = lexicon["en_ar" if lang == "en" else "ar_en"]
     wh = _EN_AR_WH if lang == "en" else _AR_EN_WH
-    words = _WORD.findall(_AR_DIACRITICS.sub("", question))
+    words = _WORD.findall(strip_marks(question))
     out: list[str] = []
     i = 0
     while i < len(words):

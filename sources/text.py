@@ -53,11 +53,16 @@ def _normalised_stopwords() -> frozenset[str]:
     return frozenset(normalize(w) for w in _AR_STOPWORDS) | _AR_STOPWORDS
 
 
+def strip_marks(text: str) -> str:
+    """``text`` without Arabic diacritics and tatweel, its letters otherwise as written (the first
+    step of ``normalize``, for words that are written back out: «المجْلس» → «المجلس»)."""
+    return _ARABIC_MARKS.sub("", text)
+
+
 def normalize(text: str) -> str:
     """Normalise for matching: NFKC, Arabic diacritics and tatweel removed, alef/ya/ta-marbuta
     forms unified, Arabic digits to ASCII, lower-case. Never use the result for display."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _ARABIC_MARKS.sub("", text)
+    text = strip_marks(unicodedata.normalize("NFKC", text))
     return text.translate(_CHAR_MAP).casefold()
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from sources.text import detect_language, normalize, strip_arabic_prefix, tokenize, words
+from sources.text import detect_language, normalize, strip_arabic_prefix, strip_marks, tokenize, words
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -14,6 +14,12 @@ from sources.text import detect_language, normalize, strip_arabic_prefix, tokeni
 ])
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
+
+
+def test_strip_marks_keeps_the_letters_as_written():
+    assert strip_marks("أَصْدَرَ مجلسُ الأمـــنِ القرارَ ٦٧٨") == "أصدر مجلس الأمن القرار ٦٧٨"
+    assert strip_marks("Security Council") == "Security Council"
+    assert normalize(strip_marks("مُؤْتَمَر")) == normalize("مُؤْتَمَر")
 
 
 def test_normalize_is_idempotent_on_mixed_text():

@@ -102,6 +102,24 @@ def split_articles(examples: list[Example], n_questions: int, rng: random.Random
     return taken, rest
 
 
+def later_draw(rest: list[Example], held_out: list[Example], n_questions: int, k: int) -> list[Example]:
+    """The ``k``-th draw of whole articles from ``rest`` (what ``split_articles`` left, in its order), about
+    ``n_questions`` questions, never an article of ``held_out``."""
+    banned = {e.article for e in held_out}
+    order = list(dict.fromkeys(e.article for e in rest if e.article not in banned))
+    by_article: dict[str, list[Example]] = {}
+    for e in rest:
+        by_article.setdefault(e.article, []).append(e)
+    draws: list[list[Example]] = [[]]
+    for name in order:
+        if len(draws[-1]) >= n_questions:
+            draws.append([])
+        draws[-1].extend(by_article[name])
+    if k > len(draws):
+        raise SystemExit(f"--squad-pass {k}: SQuAD has only {len(draws)} further draws of {n_questions} questions.")
+    return draws[k - 1]
+
+
 def _words(text: str) -> set[str]:
     return set(tokenize(text, stem=True, stopwords=True))
 
@@ -332,6 +350,33 @@ def load_checkpoint(work: Path, net, opt) -> dict:
     return state
 
 
+def average_runs(folders: list[Path]) -> tuple[dict, dict] | str:
+    """The element-wise mean (in float32) of exported runs' weights, and ``{"averaged": [their cards]}``
+    for the new card; a message instead when one is missing, tampered with, or of another shape."""
+    from safetensors.torch import load_file
+
+    if len(folders) < 2:
+        return "--average needs at least two exported runs (folders with reader.json)."
+    total: dict = {}
+    cards = []
+    for folder in folders:
+        if not (folder / CARD_FILE).is_file():
+            return f"{folder}: no {CARD_FILE} here; pass the folders that bench/train_reader.py --out wrote."
+        card = Card.read(folder)
+        if sha256_file(folder / WEIGHTS_FILE) != card.sha256:
+            return f"{folder / WEIGHTS_FILE} does not match its card's SHA-256: not averaging it."
+        weights = load_file(str(folder / WEIGHTS_FILE))
+        if total and set(weights) != set(total):
+            return f"{folder}: its weights name other tensors than {folders[0]}'s; only runs of one network average."
+        for k, v in weights.items():
+            if k in total and total[k].shape != v.shape:
+                return f"{folder}: {k} has shape {tuple(v.shape)}, not {tuple(total[k].shape)} as in {folders[0]}."
+            total[k] = total[k] + v.float() if k in total else v.float()
+        cards.append({"folder": str(folder), **{key: card.raw.get(key) for key in (
+            "command", "steps", "examples", "held_out", "sha256", "previous")}})
+    return {k: v / len(folders) for k, v in total.items()}, {"averaged": cards}
+
+
 def export(net, out: Path, card: dict) -> None:
     from safetensors.torch import save_file
 
@@ -354,11 +399,17 @@ def main() -> int:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init", type=Path, help="start from exported weights (a folder with reader.json), e.g. "
                     "qa/data/reader, instead of the embedder's layers: a second phase of training")
+    ap.add_argument("--average", type=Path, nargs="+", metavar="DIR",
+                    help="no training: the mean of these exported runs' weights (a weight soup of runs from the same "
+                         "start), evaluated on the held-out questions and exported with their cards")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--order-seed", type=int, default=None,
                     help="seed of the batch order only (default: --seed + 1); a later phase with the same data "
                          "split and a new order")
     ap.add_argument("--squad", type=int, default=14000, help="SQuAD questions (whole articles)")
+    ap.add_argument("--squad-pass", type=int, default=0,
+                    help="which draw of SQuAD articles to train on: 0 the first --squad questions' articles, 1 the "
+                         "next ones (fresh text for a later phase; the held-out questions stay the same)")
     ap.add_argument("--tydi-en", type=int, default=3696)
     ap.add_argument("--ar-repeat", type=int, default=2)
     ap.add_argument("--dev-ar", type=int, default=150, help="TyDi Arabic questions held out for the figures")
@@ -413,6 +464,8 @@ def main() -> int:
     dev_ar, train_ar_tydi = tydi_ar[: args.dev_ar], tydi_ar[args.dev_ar:]
     squad_train, squad_rest = split_articles(data["squad"], args.squad, rng)
     dev_en = rng.sample(squad_rest, min(args.dev_en, len(squad_rest)))
+    if args.squad_pass:
+        squad_train = later_draw(squad_rest, dev_en, args.squad, args.squad_pass)
     tydi_en = data["tydi_en"][: args.tydi_en]
     arabic = train_ar_tydi + data["arcd"]
     positives = squad_train + tydi_en + arabic * args.ar_repeat
@@ -445,6 +498,17 @@ def main() -> int:
     net = build_network(config)
     load_base_weights(net, model_dir)
     previous = None
+    if args.init and args.average:
+        print("--init and --average exclude each other: --average starts from the runs it averages.", file=sys.stderr)
+        return 2
+    if args.average:
+        loaded = average_runs(args.average)
+        if isinstance(loaded, str):
+            print(loaded, file=sys.stderr)
+            return 2
+        weights, previous = loaded
+        net.load_state_dict(weights, strict=False)
+        print(f"the mean of {len(args.average)} runs: {', '.join(map(str, args.average))}", file=sys.stderr)
     if args.init:
         from safetensors.torch import load_file
 
@@ -464,6 +528,8 @@ def main() -> int:
     print(f"trainable parameters: {sum(p.numel() for p in params):,}", file=sys.stderr)
     plan = batches(feats, args.batch, random.Random(args.seed + 1 if args.order_seed is None else args.order_seed))
     total = len(plan) if not args.max_steps else min(args.max_steps, len(plan))
+    if args.average:
+        total = 0
     if args.time_steps:
         total = args.time_steps
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -495,7 +561,7 @@ def main() -> int:
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
-        losses.append(round(float(loss), 4))
+        losses.append(round(loss.item(), 4))
         bar.update(1)
         if step % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
@@ -529,7 +595,7 @@ def main() -> int:
         "max_length": args.max_length, "stride": args.stride, "max_answer_tokens": 30, "config": config,
         "data": {f.name: LICENCES[f.name] for f in files.values()},
         "never_trained_on": "XQuAD (the benchmark)",
-        "examples": {"squad": len(squad_train), "tydi_en": len(tydi_en), "arabic": len(arabic),
+        "examples": None if args.average else {"squad": len(squad_train), "squad_pass": args.squad_pass, "tydi_en": len(tydi_en), "arabic": len(arabic),
                      "ar_repeat": args.ar_repeat, "paired_negatives": len(negs), "windows": len(feats),
                      "no_answer_windows": n_null, "cross_language_questions": n_cross,
                      "cross_rate": args.cross_rate, "switch": args.switch,
@@ -537,7 +603,7 @@ def main() -> int:
                      "lexicon": "bench/induce_lexicon.py (words of the training files above)" if n_cross else None},
         "command": cmd, "steps": total, "batch": args.batch, "lr": args.lr, "seed": args.seed,
         "order_seed": args.order_seed,
-        "freeze_layers": args.freeze_layers, "final_loss_mean_last_100": round(float(np.mean(losses[-100:])), 4),
+        "freeze_layers": args.freeze_layers, "final_loss_mean_last_100": round(float(np.mean(losses[-100:])), 4) if losses else None,
         "held_out": figures,
         **({"previous": previous} if previous else {}),
     })

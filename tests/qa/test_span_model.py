@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.errors import ModelError
@@ -103,7 +104,9 @@ def test_the_card_names_data_licences_and_checksum():
     raw = card.raw
     assert raw["never_trained_on"].startswith("XQuAD") and raw["command"].startswith("python bench/train_reader.py")
     assert all("licen" not in v.lower() or v for v in raw["data"].values()) and len(raw["data"]) >= 3
-    assert raw["held_out"] and raw["steps"] > 0
+    assert raw["held_out"]
+    # Trained here, or the mean of runs that were (bench/train_reader.py --average).
+    assert raw["steps"] > 0 or all(c["steps"] > 0 for c in raw["previous"]["averaged"])
     assert (shipped_dir() / WEIGHTS_FILE).stat().st_size < 64 << 20
 
 
@@ -163,3 +166,29 @@ def test_smoke_training_writes_weights_that_load_and_resumes(tmp_path, real_embe
     again = subprocess.run(cmd + ["--resume", "--no-eval"], capture_output=True, text=True, timeout=600, env=env,
                            cwd=ROOT)
     assert again.returncode == 0 and "resumed at step 2/2" in again.stderr, again.stderr[-2000:]
+    # A weight soup: the mean of this run and a second one (another batch order), evaluated and carded.
+    second = tmp_path / "out2"
+    done2 = subprocess.run([*cmd[: cmd.index("--work")], "--work", str(tmp_path / "work2"), "--out", str(second),
+                            *cmd[cmd.index("--dev-ar"):], "--order-seed", "5", "--no-eval"],
+                           capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert done2.returncode == 0, done2.stderr[-2000:]
+    soup = tmp_path / "soup"
+    mixed = subprocess.run([*cmd[: cmd.index("--work")], "--work", str(tmp_path / "work3"), "--out", str(soup),
+                            "--dev-ar", "1", "--dev-en", "1", "--squad", "2", "--threads", "1",
+                            "--average", str(out), str(second)], capture_output=True, text=True, timeout=600, env=env,
+                           cwd=ROOT)
+    assert mixed.returncode == 0, mixed.stderr[-2000:]
+    soup_card = json.loads((soup / CARD_FILE).read_text(encoding="utf-8"))
+    assert soup_card["steps"] == 0 and soup_card["examples"] is None and soup_card["held_out"]
+    assert [c["sha256"] for c in soup_card["previous"]["averaged"]] == [
+        json.loads((f / CARD_FILE).read_text(encoding="utf-8"))["sha256"] for f in (out, second)]
+    from safetensors.torch import load_file
+    a, b, m = (load_file(str(f / WEIGHTS_FILE)) for f in (out, second, soup))
+    key = next(k for k in a if not np.allclose(a[k].float().numpy(), b[k].float().numpy()))
+    assert np.allclose(m[key].float().numpy(), (a[key].float().numpy() + b[key].float().numpy()) / 2, atol=2e-3)
+    assert SpanModel(real_embedder, folder=soup).card.sha256 == soup_card["sha256"]
+    # A run that is not there, or tampered with, is refused with the reason.
+    refused = subprocess.run([*cmd[: cmd.index("--work")], "--work", str(tmp_path / "work4"), "--out",
+                              str(tmp_path / "x"), "--average", str(out), str(tmp_path / "nowhere")],
+                             capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert refused.returncode == 2 and "no reader.json here" in refused.stderr

@@ -17,10 +17,14 @@ trained took 5.5 s against ~4 s) plus a start/end head trained for one pass (or 
 No XQuAD (the benchmark) is read here. Checkpoints (safetensors + JSON, no pickle) every
 ``--save-every`` steps in ``--work``; ``--resume`` continues from the last one with the same data
 order and RNG. At the end the trained tensors are written in fp16 to ``--out`` with ``reader.json``
-(data and licences, command, steps, held-out figures, SHA-256).
+(data and licences, command, steps, held-out figures, SHA-256). A later phase can start from a
+run's weights (``--init``) and read SQuAD articles no earlier phase saw (``--squad-pass``);
+``--average`` trains nothing and exports the element-wise mean of runs that share a start (a
+"weight soup"), evaluated and carded the same way.
 
     .venv/bin/python bench/train_reader.py --time-steps 3           # time a step first
     .venv/bin/python bench/train_reader.py --work runs/reader --out qa/data/reader [--resume]
+    .venv/bin/python bench/train_reader.py --out DIR --average RUN_A RUN_B
 """
 
 from __future__ import annotations
@@ -525,7 +529,8 @@ def main() -> int:
                                                     for i in range(args.freeze_layers))
         p.requires_grad_(not frozen)
     params = [p for _, p in net.named_parameters() if p.requires_grad]
-    print(f"trainable parameters: {sum(p.numel() for p in params):,}", file=sys.stderr)
+    if not args.average:
+        print(f"trainable parameters: {sum(p.numel() for p in params):,}", file=sys.stderr)
     plan = batches(feats, args.batch, random.Random(args.seed + 1 if args.order_seed is None else args.order_seed))
     total = len(plan) if not args.max_steps else min(args.max_steps, len(plan))
     if args.average:

@@ -354,30 +354,40 @@ def load_checkpoint(work: Path, net, opt) -> dict:
     return state
 
 
+def load_run(folder: Path) -> tuple[dict, dict] | str:
+    """An exported run's weights (float32) and the part of its card a later card nests; a message
+    instead when the folder holds no run or its weights do not match their card's SHA-256."""
+    from safetensors.torch import load_file
+
+    if not (folder / CARD_FILE).is_file():
+        return f"{folder}: no {CARD_FILE} here; pass a folder that bench/train_reader.py --out wrote."
+    card = Card.read(folder)
+    if sha256_file(folder / WEIGHTS_FILE) != card.sha256:
+        return f"{folder / WEIGHTS_FILE} does not match its card's SHA-256: not using it."
+    weights = {k: v.float() for k, v in load_file(str(folder / WEIGHTS_FILE)).items()}
+    return weights, {key: card.raw.get(key) for key in ("command", "steps", "examples", "held_out", "sha256",
+                                                        "previous")}
+
+
 def average_runs(folders: list[Path]) -> tuple[dict, dict] | str:
     """The element-wise mean (in float32) of exported runs' weights, and ``{"averaged": [their cards]}``
     for the new card; a message instead when one is missing, tampered with, or of another shape."""
-    from safetensors.torch import load_file
-
     if len(folders) < 2:
         return "--average needs at least two exported runs (folders with reader.json)."
     total: dict = {}
     cards = []
     for folder in folders:
-        if not (folder / CARD_FILE).is_file():
-            return f"{folder}: no {CARD_FILE} here; pass the folders that bench/train_reader.py --out wrote."
-        card = Card.read(folder)
-        if sha256_file(folder / WEIGHTS_FILE) != card.sha256:
-            return f"{folder / WEIGHTS_FILE} does not match its card's SHA-256: not averaging it."
-        weights = load_file(str(folder / WEIGHTS_FILE))
+        loaded = load_run(folder)
+        if isinstance(loaded, str):
+            return loaded
+        weights, summary = loaded
         if total and set(weights) != set(total):
             return f"{folder}: its weights name other tensors than {folders[0]}'s; only runs of one network average."
         for k, v in weights.items():
             if k in total and total[k].shape != v.shape:
                 return f"{folder}: {k} has shape {tuple(v.shape)}, not {tuple(total[k].shape)} as in {folders[0]}."
-            total[k] = total[k] + v.float() if k in total else v.float()
-        cards.append({"folder": str(folder), **{key: card.raw.get(key) for key in (
-            "command", "steps", "examples", "held_out", "sha256", "previous")}})
+            total[k] = total[k] + v if k in total else v
+        cards.append({"folder": str(folder), **summary})
     return {k: v / len(folders) for k, v in total.items()}, {"averaged": cards}
 
 
@@ -438,6 +448,9 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="smoke run: use only N examples of each file")
     ap.add_argument("--no-eval", action="store_true")
     args = ap.parse_args()
+    if args.init and args.average:
+        print("--init and --average exclude each other: --average starts from the runs it averages.", file=sys.stderr)
+        return 2
 
     import torch
     from tqdm import tqdm
@@ -492,38 +505,29 @@ def main() -> int:
     dev_en_neg = negatives(dev_en, data["squad"], 1.0, random.Random(1))
     model_dir = default_model_path(quiet=True)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    feats = features(positives + negs, tokenizer, args.max_length, args.stride, args.keep_missed, rng)
+    # An average trains nothing: no training windows to build (the held-out questions are read apart).
+    feats = [] if args.average else features(positives + negs, tokenizer, args.max_length, args.stride,
+                                             args.keep_missed, rng)
     n_null = sum(1 for f in feats if f[2] == 0)
-    print(f"data: {len(positives)} questions ({len(squad_train)} SQuAD, {len(tydi_en)} TyDi en, {len(arabic)} ar "
-          f"×{args.ar_repeat}), {len(negs)} paired negatives → {len(feats)} windows ({n_null} no-answer), "
-          f"mean {np.mean([len(f[0]) for f in feats]):.0f} tokens; {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if feats:
+        print(f"data: {len(positives)} questions ({len(squad_train)} SQuAD, {len(tydi_en)} TyDi en, {len(arabic)} ar "
+              f"×{args.ar_repeat}), {len(negs)} paired negatives → {len(feats)} windows ({n_null} no-answer), "
+              f"mean {np.mean([len(f[0]) for f in feats]):.0f} tokens; {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr)
 
     config = json.loads((model_dir / "config.json").read_text())
     net = build_network(config)
     load_base_weights(net, model_dir)
     previous = None
-    if args.init and args.average:
-        print("--init and --average exclude each other: --average starts from the runs it averages.", file=sys.stderr)
-        return 2
-    if args.average:
-        loaded = average_runs(args.average)
+    if args.init or args.average:
+        loaded = load_run(args.init) if args.init else average_runs(args.average)
         if isinstance(loaded, str):
             print(loaded, file=sys.stderr)
             return 2
         weights, previous = loaded
         net.load_state_dict(weights, strict=False)
-        print(f"the mean of {len(args.average)} runs: {', '.join(map(str, args.average))}", file=sys.stderr)
-    if args.init:
-        from safetensors.torch import load_file
-
-        prev = Card.read(args.init)
-        if sha256_file(args.init / WEIGHTS_FILE) != prev.sha256:
-            print(f"{args.init / WEIGHTS_FILE} does not match its card's SHA-256: not starting from it.", file=sys.stderr)
-            return 2
-        net.load_state_dict({k: v.float() for k, v in load_file(str(args.init / WEIGHTS_FILE)).items()}, strict=False)
-        previous = {key: prev.raw.get(key) for key in ("command", "steps", "examples", "held_out", "sha256",
-                                                      "previous")}
-        print(f"starting from {args.init} ({prev.raw.get('steps')} steps)", file=sys.stderr)
+        print(f"starting from {args.init} ({previous['steps']} steps)" if args.init else
+              f"the mean of {len(args.average)} runs: {', '.join(map(str, args.average))}", file=sys.stderr)
     for k, p in net.named_parameters():
         frozen = k.startswith(FROZEN_PREFIX) or any(k.startswith(f"bert.encoder.layer.{i}.")
                                                     for i in range(args.freeze_layers))
@@ -533,8 +537,6 @@ def main() -> int:
         print(f"trainable parameters: {sum(p.numel() for p in params):,}", file=sys.stderr)
     plan = batches(feats, args.batch, random.Random(args.seed + 1 if args.order_seed is None else args.order_seed))
     total = len(plan) if not args.max_steps else min(args.max_steps, len(plan))
-    if args.average:
-        total = 0
     if args.time_steps:
         total = args.time_steps
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -600,7 +602,9 @@ def main() -> int:
         "max_length": args.max_length, "stride": args.stride, "max_answer_tokens": 30, "config": config,
         "data": {f.name: LICENCES[f.name] for f in files.values()},
         "never_trained_on": "XQuAD (the benchmark)",
-        "examples": None if args.average else {"squad": len(squad_train), "squad_pass": args.squad_pass, "tydi_en": len(tydi_en), "arabic": len(arabic),
+        "examples": None if args.average else {
+                     "squad": len(squad_train), "squad_pass": args.squad_pass, "tydi_en": len(tydi_en),
+                     "arabic": len(arabic),
                      "ar_repeat": args.ar_repeat, "paired_negatives": len(negs), "windows": len(feats),
                      "no_answer_windows": n_null, "cross_language_questions": n_cross,
                      "cross_rate": args.cross_rate, "switch": args.switch,
@@ -608,7 +612,8 @@ def main() -> int:
                      "lexicon": "bench/induce_lexicon.py (words of the training files above)" if n_cross else None},
         "command": cmd, "steps": total, "batch": args.batch, "lr": args.lr, "seed": args.seed,
         "order_seed": args.order_seed,
-        "freeze_layers": args.freeze_layers, "final_loss_mean_last_100": round(float(np.mean(losses[-100:])), 4) if losses else None,
+        "freeze_layers": args.freeze_layers, "final_loss_mean_last_100":
+            round(float(np.mean(losses[-100:])), 4) if losses else None,
         "held_out": figures,
         **({"previous": previous} if previous else {}),
     })

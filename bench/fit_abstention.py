@@ -28,7 +28,8 @@ import numpy as np
 
 from eval.datasets import load_squad
 from eval.retrieval import corpus_index
-from eval.runner import stratified_sample
+from eval.config import load_config
+from eval.runner import config_sample, stratified_sample
 from qa import ExtractiveReader, IndexConfig, load_embedder
 from qa.abstention import FEATURES, AbstentionModel, fit_logistic
 from qa.question_form import asks_count
@@ -38,7 +39,17 @@ DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 DIRECTIONS = (("ar", "ar"), ("en", "en"), ("ar", "en"), ("en", "ar"))
 
 
-def collect(bench: Path, limit: int, seed: int, arcd: bool) -> list[dict]:
+def benchmark_ids(bench: Path, config_path: Path, limit: int | None) -> set[str]:
+    """The ids of the XQuAD questions that ``bayyina eval run CONFIG [--limit N]`` asks (the same
+    ids in Arabic and English: the files are parallel)."""
+    config = load_config(config_path)
+    out: set[str] = set()
+    for lang in ("ar", "en"):
+        out |= {q.id for q in config_sample(load_squad(bench / f"xquad.{lang}.json").questions, config, limit)}
+    return out
+
+
+def collect(bench: Path, limit: int, seed: int, arcd: bool, avoid: frozenset[str] = frozenset()) -> list[dict]:
     embedder = load_embedder(quiet=True)
     data = {lang: load_squad(bench / f"xquad.{lang}.json") for lang in ("ar", "en")}
     config = IndexConfig()
@@ -54,7 +65,8 @@ def collect(bench: Path, limit: int, seed: int, arcd: bool) -> list[dict]:
     rows = []
     for qlang, clang in directions:
         index = indexes[clang]
-        questions = stratified_sample(data[qlang].questions, limit, seed)
+        pool = [q for q in data[qlang].questions if q.id not in avoid] if qlang != "arcd" else data[qlang].questions
+        questions = stratified_sample(pool, limit, seed)
         source_lang = data[clang].language
         t0 = time.perf_counter()
         for q in questions:
@@ -139,6 +151,14 @@ def main() -> int:
                          "margins there are not those of unseen text)")
     ap.add_argument("--out", type=Path, default=ROOT / "qa" / "data" / "abstention.json")
     ap.add_argument("--rows", type=Path, help="cache of the collected signals (JSON), reused when present")
+    ap.add_argument("--benchmark", type=Path, default=ROOT / "bench" / "configs" / "xquad.toml",
+                    help="the benchmark whose questions are left out of the fit, so that its abstention figures "
+                         "are not in-sample (default: the README's XQuAD run)")
+    ap.add_argument("--benchmark-limit", type=int, default=None,
+                    help="questions per task of that run to leave out (default: the config's limit; a smaller "
+                         "--limit of the run asks a subset of them)")
+    ap.add_argument("--with-benchmark", action="store_true",
+                    help="fit on the benchmark's questions too (its abstention figures are then in-sample)")
     args = ap.parse_args()
     if not (args.bench / "xquad.ar.json").is_file():
         print(f"XQuAD not found in {args.bench}: pass --bench DIR (the folder with xquad.ar.json).", file=sys.stderr)
@@ -146,7 +166,11 @@ def main() -> int:
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:
-        rows = collect(args.bench, args.limit, args.seed, args.arcd)
+        avoid = frozenset() if args.with_benchmark else frozenset(
+            benchmark_ids(args.bench, args.benchmark, args.benchmark_limit))
+        if avoid:
+            print(f"left out: the {len(avoid)} questions {args.benchmark.name} asks", file=sys.stderr)
+        rows = collect(args.bench, args.limit, args.seed, args.arcd, avoid)
         if args.rows:
             args.rows.write_text(json.dumps(rows), encoding="utf-8")
     articles = sorted({r["article"] for r in rows})
@@ -166,7 +190,11 @@ def main() -> int:
     meta = {"fitted_on": "XQuAD ar/en" + (" and ARCD train (ar)" if args.arcd else "")
             + " (../shared/bench), gold paragraph present vs removed",
             "command": "python bench/fit_abstention.py " + " ".join(sys.argv[1:]),
-            "questions_per_direction": args.limit, "folds": args.folds, "seed": args.seed,
+            "questions_per_direction": args.limit,
+            "left_out": None if args.with_benchmark else
+            f"the questions of {args.benchmark.relative_to(ROOT) if args.benchmark.is_relative_to(ROOT) else args.benchmark}"
+            f" (limit {args.benchmark_limit or load_config(args.benchmark).limit}): its figures are not in-sample",
+            "folds": args.folds, "seed": args.seed,
             "answer_rate": args.answer_rate, "held_out": held_out}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(final.to_dict(**meta), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -426,6 +426,9 @@ def main() -> int:
                          "next ones (fresh text for a later phase; the held-out questions stay the same)")
     ap.add_argument("--tydi-en", type=int, default=3696)
     ap.add_argument("--ar-repeat", type=int, default=2)
+    ap.add_argument("--ar-max-words", type=int, default=0,
+                    help="leave out Arabic training questions whose answer is longer than N words (0: keep all); "
+                         "TyDi's and ARCD's Arabic answers run longer than SQuAD-style short answers")
     ap.add_argument("--dev-ar", type=int, default=150, help="TyDi Arabic questions held out for the figures")
     ap.add_argument("--dev-en", type=int, default=300, help="SQuAD questions of unused articles held out")
     ap.add_argument("--neg-rate", type=float, default=0.35)
@@ -485,6 +488,9 @@ def main() -> int:
         squad_train = later_draw(squad_rest, dev_en, args.squad, args.squad_pass)
     tydi_en = data["tydi_en"][: args.tydi_en]
     arabic = train_ar_tydi + data["arcd"]
+    n_arabic = len(arabic)
+    if args.ar_max_words:
+        arabic = [e for e in arabic if len(e.answer.split()) <= args.ar_max_words]
     positives = squad_train + tydi_en + arabic * args.ar_repeat
     negs = (negatives(squad_train, data["squad"], args.neg_rate, rng)
             + negatives(tydi_en, data["tydi_en"], args.neg_rate, rng)
@@ -604,7 +610,8 @@ def main() -> int:
         "never_trained_on": "XQuAD (the benchmark)",
         "examples": None if args.average else {
                      "squad": len(squad_train), "squad_pass": args.squad_pass, "tydi_en": len(tydi_en),
-                     "arabic": len(arabic),
+                     "arabic": len(arabic), "arabic_before_length_filter": n_arabic,
+                     "ar_max_words": args.ar_max_words or None,
                      "ar_repeat": args.ar_repeat, "paired_negatives": len(negs), "windows": len(feats),
                      "no_answer_windows": n_null, "cross_language_questions": n_cross,
                      "cross_rate": args.cross_rate, "switch": args.switch,

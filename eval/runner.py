@@ -57,6 +57,15 @@ def stratified_sample(questions: Sequence[Question], limit: int, seed: int) -> l
     return [questions[i] for i in sorted(chosen)]
 
 
+def config_sample(questions: Sequence[Question], config: RunConfig, limit: int | None = None) -> list[Question]:
+    """The questions a run of ``config`` asks of a task (``limit`` instead of the config's own):
+    stratified and seeded, or the first ones. A smaller limit asks a subset of a larger one's."""
+    n = config.limit if limit is None else limit
+    if config.stratify:
+        return stratified_sample(questions, n, config.seed)
+    return list(questions)[: n or None]
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for name in _PACKAGES:
@@ -107,8 +116,7 @@ def _squad_task(task: Task, config: RunConfig, embedder, reader, judge, progress
             if c.language != qset.language:
                 for q in c.questions:
                     extra[q.id] = extra.get(q.id, ()) + q.answers
-        sampled = (stratified_sample(qset.questions, config.limit, config.seed) if config.stratify
-                   else list(qset.questions)[: config.limit or None])
+        sampled = config_sample(qset.questions, config)
         records = []
         for q in sampled:
             conditions: list[tuple[bool, tuple[str, ...]]] = [(False, ())]

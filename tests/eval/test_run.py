@@ -186,6 +186,22 @@ def test_stratified_sample_covers_articles_and_is_seeded():
     assert s == stratified_sample(qs, 8, seed=1) and s == sorted(s, key=qs.index)
 
 
+def test_a_smaller_limit_asks_a_subset_of_a_larger_one():
+    """What lets ``bench/fit_abstention.py`` leave out every question a benchmark run asks."""
+    from eval.config import RunConfig
+    from eval.datasets import Question
+    from eval.runner import config_sample
+
+    qs = [Question(f"{a}{i}", "q", ("x",), f"{a}#{i % 3}") for a in "ABCDE" for i in range(12)]
+    for stratify in (True, False):
+        config = RunConfig(name="x", tasks=(), seed=3, limit=20, stratify=stratify)
+        big = config_sample(qs, config)
+        assert len(big) == 20 and big == config_sample(qs, config, 20)
+        for n in (1, 7, 13):
+            assert set(q.id for q in config_sample(qs, config, n)) <= set(q.id for q in big)
+    assert config_sample(qs, RunConfig(name="x", tasks=(), limit=0)) == qs
+
+
 def test_reader_options_are_read(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text("[reader]\nname = 'openai'\nmodel = 'local'\nbase_url = 'http://127.0.0.1:8000/v1'\n"

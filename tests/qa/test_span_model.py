@@ -54,6 +54,15 @@ def test_a_paragraph_without_the_answer_gives_none(model):
     assert not spans or spans[0].margin < 0
 
 
+def test_invisible_marks_in_the_question_change_nothing(model):
+    """XQuAD's Arabic questions often open with a right-to-left mark (U+200F): the model reads the
+    question without it (the passage is never altered: offsets stay those of the text)."""
+    plain = model.spans("متى انتهت العمليات العسكرية؟", [AR])[0]
+    marked = model.spans("\u200fمتى انتهت \u200eالعمليات العسكرية؟\ufeff", [AR])[0]
+    assert (marked.start, marked.end, marked.text) == (plain.start, plain.end, plain.text)
+    assert marked.score == pytest.approx(plain.score) and marked.null == pytest.approx(plain.null)
+
+
 def test_passages_are_read_in_one_batch_in_order(model):
     spans = model.spans("When was the Kok-Aral Dam completed?", [UNRELATED_AR, EN, AR])
     assert [s.passage for s in spans] == [0, 1, 2]

@@ -163,11 +163,16 @@ def main() -> int:
     if not (args.bench / "xquad.ar.json").is_file():
         print(f"XQuAD not found in {args.bench}: pass --bench DIR (the folder with xquad.ar.json).", file=sys.stderr)
         return 2
+    avoid = frozenset() if args.with_benchmark else frozenset(
+        benchmark_ids(args.bench, args.benchmark, args.benchmark_limit))
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
+        seen = {r["id"] for r in rows if r["article"].startswith("xquad:")} & avoid
+        if seen:
+            print(f"{args.rows} was collected with {len(seen)} of the questions {args.benchmark.name} asks: delete it "
+                  "to collect afresh, or pass --with-benchmark.", file=sys.stderr)
+            return 2
     else:
-        avoid = frozenset() if args.with_benchmark else frozenset(
-            benchmark_ids(args.bench, args.benchmark, args.benchmark_limit))
         if avoid:
             print(f"left out: the {len(avoid)} questions {args.benchmark.name} asks", file=sys.stderr)
         rows = collect(args.bench, args.limit, args.seed, args.arcd, avoid)

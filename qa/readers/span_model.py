@@ -384,13 +384,24 @@ class SpanModel:
         return s, e, sc, null
 
 
+_PAIRS = {"(": ")", "[": "]", "{": "}", "«": "»", "“": "”", "‘": "’"}
+_CLOSERS = {v: k for k, v in _PAIRS.items()}
+
+
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    """Offsets without surrounding spaces and punctuation (a closing bracket whose opening one is
-    inside stays)."""
+    """Offsets without surrounding spaces and punctuation; a bracket or quote mark opened inside the
+    span keeps its closing partner (جورج بوش «الأب», not جورج بوش «الأب)."""
     while s < e and text[s] in _EDGE:
         s += 1
     while e > s and text[e - 1] in _EDGE:
-        if text[e - 1] == ")" and "(" in text[s:e - 1]:
+        if text[e - 1] in _CLOSERS and _unclosed(text[s:e - 1], text[e - 1]):
             break
         e -= 1
+    if e < len(text) and text[e] in _CLOSERS and _unclosed(text[s:e], text[e]):
+        e += 1
     return s, e
+
+
+def _unclosed(span: str, closer: str) -> bool:
+    """Whether ``span`` opens ``closer``'s partner more often than it closes it."""
+    return span.count(_CLOSERS[closer]) > span.count(closer)

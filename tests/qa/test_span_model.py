@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from qa.errors import ModelError
-from qa.readers.span_model import CARD_FILE, WEIGHTS_FILE, Card, SpanModel, model_question, shipped_dir
+from qa.readers.span_model import CARD_FILE, WEIGHTS_FILE, Card, SpanModel, _trim, model_question, shipped_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,6 +61,20 @@ def test_invisible_marks_in_the_question_change_nothing(model):
     marked = model.spans("\u200fمتى انتهت \u200eالعمليات العسكرية؟\ufeff", [AR])[0]
     assert (marked.start, marked.end, marked.text) == (plain.start, plain.end, plain.text)
     assert marked.score == pytest.approx(plain.score) and marked.null == pytest.approx(plain.null)
+
+
+@pytest.mark.parametrize("text, span, want", [
+    ("تحدث الرئيس جورج بوش «الأب» عن نظام جديد", "جورج بوش «الأب", "جورج بوش «الأب»"),   # its closing mark kept
+    ("تحدث الرئيس جورج بوش «الأب» عن نظام جديد", "«الأب»", "الأب"),                       # marks around: dropped
+    ("the Security Council (UNSC) met.", "Security Council (UNSC", "Security Council (UNSC)"),
+    ("the Security Council (UNSC). Then", "Security Council (UNSC).", "Security Council (UNSC)"),
+    ("He said “never again” twice.", "“never again”", "never again"),
+    ("القرار 678، الذي", "القرار 678،", "القرار 678"),
+])
+def test_a_span_keeps_the_closing_mark_it_opens_and_loses_stray_edges(text, span, want):
+    s0 = text.index(span)
+    s, e = _trim(text, s0, s0 + len(span))
+    assert text[s:e] == want
 
 
 def test_passages_are_read_in_one_batch_in_order(model):

@@ -7,11 +7,13 @@ paragraph retrieved, the reader should answer; without it, it should abstain. A 
 per case (same language, across languages) is fitted on the ``Signals`` of the extractive
 reader's chosen evidence (the trained span reader's margin among them), each weight held to the sign
 ``qa.abstention.SIGNS`` gives it, so more evidence never lowers the probability of answering; its threshold is set on the training folds (the most abstentions on
-gold-removed questions while answering ``--answer-rate`` of the answerable ones). Held-out figures
+gold-removed questions while answering ``--answer-rate`` of the answerable ones within a language,
+``--cross-answer-rate`` across; ``--sweep`` prints the held-out trade-off). Held-out figures
 are those of each article's fold when it was left out, with the reader's one hard rule applied (a
 how-many question answered without a quantity is abstained on). Writes ``qa/data/abstention.json``.
 
     .venv/bin/python bench/fit_abstention.py [--bench DIR] [--limit 400] [--folds 5] [--out FILE]
+    .venv/bin/python bench/fit_abstention.py --limit 100 --rows FILE --sweep 0.8 0.85 0.9 0.95   # the trade-off
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.datasets import load_squad
+from eval.metrics import f1
 from eval.retrieval import corpus_index
 from eval.config import load_config
 from eval.runner import config_sample, stratified_sample
@@ -62,6 +65,8 @@ def collect(bench: Path, limit: int, seed: int, arcd: bool, avoid: frozenset[str
         indexes["arcd"] = corpus_index([data["arcd"]], embedder, config)
         directions.append(("arcd", "arcd"))
     reader = ExtractiveReader(embedder, abstain=False)
+    # The gold answers in the evidence's language (the files are parallel: the same ids).
+    golds = {lang: {q.id: q.answers for q in d.questions} for lang, d in data.items()}
     rows = []
     for qlang, clang in directions:
         index = indexes[clang]
@@ -83,34 +88,45 @@ def collect(bench: Path, limit: int, seed: int, arcd: bool, avoid: frozenset[str
                     "x": choice.signals.vector() if choice else None, "cross": bool(choice and choice.signals.cross),
                     # The reader abstains on a how-many question answered without a quantity, whatever p.
                     "uncounted": bool(choice and asks_count(q.question) and choice.signals.type_missing),
+                    # How right the answer a learner would read is (the short answer, else the quote).
+                    "f1": f1(choice.short or choice.quote, golds[clang][q.id]) if choice else 0.0,
                 })
         print(f"{qlang}→{clang}: {len(questions)} questions × 2 in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return [r for r in rows if r["x"] is not None]
 
 
-def label(row: dict) -> int:
-    """1: the evidence should be answered from (gold paragraph retrieved), 0: abstain."""
-    return int(not row["removed"] and row["retrieved"])
+RIGHT = 0.5   # F1 at or above which the reader's answer counts as right (``--label right``)
 
 
-def calibrate(model, rows: list[dict], answer_rate: float) -> float:
+def label(row: dict, on: str = "answerable") -> int:
+    """1: the evidence should be answered from (gold paragraph retrieved; with ``on="right"``, also
+    the reader's answer right: F1 ≥ ``RIGHT`` against the gold), 0: abstain."""
+    answerable = not row["removed"] and row["retrieved"]
+    return int(answerable and (on == "answerable" or row["f1"] >= RIGHT))
+
+
+def calibrate(model, rows: list[dict], answer_rate: float, on: str = "answerable") -> float:
     """The highest threshold that still answers ``answer_rate`` of the questions whose gold
     paragraph is retrieved (so abstention on gold-removed ones is as high as that allows)."""
-    p = sorted((model.probability(r["x"]) for r in rows if label(r)), reverse=True)
+    p = sorted((model.probability(r["x"]) for r in rows if label(r, on)), reverse=True)
     if not p:
         return 0.5
     k = min(len(p) - 1, int(np.ceil(answer_rate * len(p))) - 1)
     return float(min(max(p[k] - 1e-9, 0.02), 0.98))
 
 
-def fit(rows: list[dict], answer_rate: float, l2: float):
+def fit(rows: list[dict], answer_rate: float, l2: float, cross_answer_rate: float | None = None,
+        on: str = "answerable"):
+    """One constrained logistic model per case, its threshold keeping ``answer_rate`` of the
+    questions labelled 1 (``label``) answered (``cross_answer_rate`` across languages, default the same)."""
     from dataclasses import replace
 
     out = {}
     for case, cross in (("same_language", False), ("cross_language", True)):
         part = [r for r in rows if r["cross"] == cross]
-        model = fit_logistic([r["x"] for r in part], [label(r) for r in part], l2=l2)
-        out[case] = replace(model, threshold=calibrate(model, part, answer_rate))
+        model = fit_logistic([r["x"] for r in part], [label(r, on) for r in part], l2=l2)
+        rate = cross_answer_rate if cross and cross_answer_rate is not None else answer_rate
+        out[case] = replace(model, threshold=calibrate(model, part, rate, on))
     return AbstentionModel(out["same_language"], out["cross_language"])
 
 
@@ -134,7 +150,50 @@ def figures(rows: list[dict], answered: dict[int, bool]) -> dict:
             "abstention_recall": round(tp / max(len(removed), 1), 4),
             "n": len(present),
         }
+        if all("f1" in rows[i] for i in idx):
+            # What a learner reads: right answers (F1 ≥ RIGHT, gold present) and wrong ones (the rest
+            # of the answers, gold-removed questions included), as shares of the questions.
+            right = sum(1 for i in present if answered[i] and rows[i]["f1"] >= RIGHT)
+            out[name]["answered_right"] = round(right / max(len(present), 1), 4)
+            out[name]["answered_wrong"] = round((sum(answered[i] for i in idx) - right) / max(len(idx), 1), 4)
     return out
+
+
+def cross_validated(rows: list[dict], answer_rate: float, folds: int, seed: int, l2: float,
+                    cross_answer_rate: float | None = None, on: str = "answerable") -> dict[int, bool]:
+    """Whether each row is answered by the model fitted on the other folds (folds by article), with
+    the reader's one hard rule (a how-many question answered without a quantity is abstained on)."""
+    articles = sorted({r["article"] for r in rows})
+    random.Random(seed).shuffle(articles)
+    fold_of = {a: i % folds for i, a in enumerate(articles)}
+    answered: dict[int, bool] = {}
+    for k in range(folds):
+        model = fit([r for r in rows if fold_of[r["article"]] != k], answer_rate, l2, cross_answer_rate, on)
+        for i, r in enumerate(rows):
+            if fold_of[r["article"]] == k:
+                answered[i] = model.decide_vector(r["x"], r["cross"]) and not r.get("uncounted")
+    return answered
+
+
+def frontier(rows: list[dict], rates: list[float], folds: int, seed: int, l2: float, on: str = "answerable") -> str:
+    """A markdown table of the held-out trade-off: for each ``--answer-rate``, per direction, the
+    abstention precision / recall, the share of answerable questions (gold retrieved) answered and,
+    when the rows hold each answer's F1, the shares answered right / wrong."""
+    directions = sorted({r["direction"] for r in rows})
+    scored = all("f1" in r for r in rows)
+    head = "P / R / answered" + (" / right / wrong" if scored else "")
+    lines = ["| answer rate | " + " | ".join(f"{d}: {head}" for d in directions) + " |",
+             "|---" * (len(directions) + 1) + "|"]
+    for rate in rates:
+        held = figures(rows, cross_validated(rows, rate, folds, seed, l2, on=on))
+        cells = []
+        for d in directions:
+            h = held[d]
+            cell = (f"{h['abstention_precision'] if h['abstention_precision'] is not None else '–'} / "
+                    f"{h['abstention_recall']} / {h['answered_with_gold_retrieved']}")
+            cells.append(cell + (f" / {h['answered_right']} / {h['answered_wrong']}" if scored else ""))
+        lines.append(f"| {rate} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -144,8 +203,17 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--answer-rate", type=float, default=0.9,
-                    help="share of answerable questions (gold retrieved) the threshold keeps answering")
+                    help="share of answerable questions (gold retrieved) the threshold keeps answering (README, "
+                         "Abstention: why 0.9 and not the higher rate that meets the precision target)")
+    ap.add_argument("--cross-answer-rate", type=float, default=None,
+                    help="the same across languages (default: --answer-rate)")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--label", choices=("answerable", "right"), default="answerable",
+                    help="what the model learns to answer: questions whose gold paragraph was retrieved (default), "
+                         "or only those the reader then answers right (F1 ≥ 0.5): abstain where it would be wrong")
+    ap.add_argument("--sweep", type=float, nargs="+", metavar="RATE",
+                    help="print the held-out precision/recall at each of these answer rates (a markdown table) "
+                         "and write nothing: the trade-off the one --answer-rate picks a point of")
     ap.add_argument("--arcd", action="store_true",
                     help="also fit on ARCD's training split (off by default: the trained reader learnt from it, so its "
                          "margins there are not those of unseen text)")
@@ -178,18 +246,15 @@ def main() -> int:
         rows = collect(args.bench, args.limit, args.seed, args.arcd, avoid)
         if args.rows:
             args.rows.write_text(json.dumps(rows), encoding="utf-8")
-    articles = sorted({r["article"] for r in rows})
-    random.Random(args.seed).shuffle(articles)
-    fold_of = {a: i % args.folds for i, a in enumerate(articles)}
-    answered: dict[int, bool] = {}
-    for k in range(args.folds):
-        train = [r for r in rows if fold_of[r["article"]] != k]
-        model = fit(train, args.answer_rate, args.l2)
-        for i, r in enumerate(rows):
-            if fold_of[r["article"]] == k:
-                answered[i] = model.decide_vector(r["x"], r["cross"]) and not r.get("uncounted")
-    held_out = figures(rows, answered)
-    final = fit(rows, args.answer_rate, args.l2)
+    if args.label == "right" and not all("f1" in r for r in rows):
+        print(f"{args.rows} was collected without each answer's F1: delete it to collect afresh.", file=sys.stderr)
+        return 2
+    if args.sweep:
+        print(frontier(rows, args.sweep, args.folds, args.seed, args.l2, args.label))
+        return 0
+    held_out = figures(rows, cross_validated(rows, args.answer_rate, args.folds, args.seed, args.l2,
+                                             args.cross_answer_rate, args.label))
+    final = fit(rows, args.answer_rate, args.l2, args.cross_answer_rate, args.label)
     in_sample = figures(rows, {i: final.decide_vector(r["x"], r["cross"]) and not r.get("uncounted")
                                for i, r in enumerate(rows)})
     meta = {"fitted_on": "XQuAD ar/en" + (" and ARCD train (ar)" if args.arcd else "")
@@ -200,7 +265,9 @@ def main() -> int:
             f"the questions of {args.benchmark.relative_to(ROOT) if args.benchmark.is_relative_to(ROOT) else args.benchmark}"
             f" (limit {args.benchmark_limit or load_config(args.benchmark).limit}): its figures are not in-sample",
             "folds": args.folds, "seed": args.seed,
-            "answer_rate": args.answer_rate, "held_out": held_out}
+            "label": args.label, "answer_rate": args.answer_rate,
+            "cross_answer_rate": args.answer_rate if args.cross_answer_rate is None else args.cross_answer_rate,
+            "held_out": held_out}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(final.to_dict(**meta), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"features": list(FEATURES), "held_out (cross-validated by article)": held_out,

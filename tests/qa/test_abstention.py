@@ -150,3 +150,72 @@ def test_a_damaged_parameter_file_is_refused_with_the_fix(tmp_path, mutate, msg)
     with pytest.raises(BayyinaError, match=msg) as err:
         AbstentionModel.load(f)
     assert "bench/fit_abstention.py" in str(err.value)
+
+
+def _fit_tool():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "fit_abstention.py"
+    spec = importlib.util.spec_from_file_location("_bench_fit_abstention", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(seed=0, n=60):
+    """Synthetic fit rows: per direction and article, a question with its gold paragraph (signals
+    drawn higher) and without it (lower), overlapping so that the threshold matters."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for direction, cross in (("ar→ar", False), ("en→en", False), ("ar→en", True), ("en→ar", True)):
+        for i in range(n):
+            for removed in (False, True):
+                centre = 0.0 if removed else 1.0
+                rows.append({"direction": direction, "article": f"xquad:a{i % 15}", "id": f"{direction}{i}",
+                             "removed": removed, "retrieved": not removed, "cross": cross, "uncounted": False,
+                             "x": (rng.normal(centre, 0.8, size=len(FEATURES))).tolist()})
+    return rows
+
+
+def test_the_fit_keeps_each_case_answer_rate_and_the_sweep_is_a_trade_off():
+    tool = _fit_tool()
+    rows = _rows()
+    strict, loose = tool.fit(rows, 0.8, 1.0), tool.fit(rows, 0.96, 1.0, 0.8)
+    # The same models; answering more answerable questions lowers the same-language threshold only.
+    assert loose.same_language.threshold < strict.same_language.threshold
+    assert loose.cross_language.threshold == pytest.approx(strict.cross_language.threshold)
+    answerable = [r for r in rows if not r["cross"] and tool.label(r)]
+    kept = np.mean([loose.decide_vector(r["x"], False) for r in answerable])
+    assert kept >= 0.96 - 1e-9
+    # Held out, a higher answer rate answers at least as many answerable questions and abstains on
+    # at most as many gold-removed ones, in every direction.
+    rates = [0.8, 0.9, 0.96]
+    held = [tool.figures(rows, tool.cross_validated(rows, rate, 5, 0, 1.0)) for rate in rates]
+    for d in ("ar→ar", "en→en", "ar→en", "en→ar"):
+        answered = [h[d]["answered_with_gold_retrieved"] for h in held]
+        recall = [h[d]["abstention_recall"] for h in held]
+        assert answered == sorted(answered) and recall == sorted(recall, reverse=True)
+    table = tool.frontier(rows, rates, 5, 0, 1.0).splitlines()
+    assert len(table) == 2 + len(rates) and table[2].startswith("| 0.8 |") and "ar→ar: P / R / answered |" in table[0]
+
+
+def test_the_fit_can_learn_to_abstain_where_the_answer_would_be_wrong():
+    tool = _fit_tool()
+    rows = _rows()
+    for i, r in enumerate(rows):
+        # Among answerable questions, the reader is right on those with the stronger signals.
+        r["f1"] = 0.0 if r["removed"] else (1.0 if sum(r["x"]) > len(FEATURES) * 0.9 else 0.2)
+    answerable = [r for r in rows if tool.label(r)]
+    right = [r for r in rows if tool.label(r, "right")]
+    assert 0 < len(right) < len(answerable) and all(r["f1"] >= tool.RIGHT for r in right)
+    held = tool.figures(rows, tool.cross_validated(rows, 0.9, 5, 0, 1.0, on="right"))
+    base = tool.figures(rows, tool.cross_validated(rows, 0.9, 5, 0, 1.0))
+    for d in ("ar→ar", "ar→en"):
+        assert 0 <= held[d]["answered_right"] <= 1 and 0 <= held[d]["answered_wrong"] <= 1
+        # Trained to answer only where it is right, it gives fewer wrong answers.
+        assert held[d]["answered_wrong"] < base[d]["answered_wrong"]
+    table = tool.frontier(rows, [0.9], 5, 0, 1.0, "right").splitlines()
+    assert "P / R / answered / right / wrong" in table[0]

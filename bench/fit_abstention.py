@@ -106,8 +106,9 @@ def label(row: dict, on: str = "answerable") -> int:
 
 
 def calibrate(model, rows: list[dict], answer_rate: float, on: str = "answerable") -> float:
-    """The highest threshold that still answers ``answer_rate`` of the questions whose gold
-    paragraph is retrieved (so abstention on gold-removed ones is as high as that allows)."""
+    """The highest threshold that still answers ``answer_rate`` of the questions labelled 1 (``label``:
+    gold paragraph retrieved, and with ``on="right"`` answered right), so abstention on the others is
+    as high as that allows."""
     p = sorted((model.probability(r["x"]) for r in rows if label(r, on)), reverse=True)
     if not p:
         return 0.5

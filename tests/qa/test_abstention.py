@@ -205,7 +205,7 @@ def test_the_fit_keeps_each_case_answer_rate_and_the_sweep_is_a_trade_off():
 def test_the_fit_can_learn_to_abstain_where_the_answer_would_be_wrong():
     tool = _fit_tool()
     rows = _rows()
-    for i, r in enumerate(rows):
+    for r in rows:
         # Among answerable questions, the reader is right on those with the stronger signals.
         r["f1"] = 0.0 if r["removed"] else (1.0 if sum(r["x"]) > len(FEATURES) * 0.9 else 0.2)
     answerable = [r for r in rows if tool.label(r)]

@@ -18,6 +18,11 @@ Language = Literal["ar", "en", "mixed", "unknown"]
 
 # Harakat, tanwin, shadda, sukun, superscript alef, Quranic annotation marks, and tatweel.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
+# Zero-width joiners and direction marks: no letters, only stray tokens (``normalize`` drops them).
+_FORMAT_MARKS = "\u200c\u200d\u200e\u200f\ufeff"
+# … and the other invisible format characters (Arabic letter mark, zero-width space, bidi embeddings
+# and isolates), which ``strip_invisible`` also drops.
+_INVISIBLE = re.compile(f"[{_FORMAT_MARKS}\u061c\u200b\u202a-\u202e\u2066-\u2069]")
 _CHAR_MAP = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
     "ى": "ي", "ی": "ي", "ئ": "ي",
@@ -27,7 +32,7 @@ _CHAR_MAP = str.maketrans({
     # Arabic-Indic and Eastern Arabic-Indic digits → ASCII digits, so "٦٧٨" matches "678".
     **{chr(0x0660 + i): str(i) for i in range(10)},
     **{chr(0x06F0 + i): str(i) for i in range(10)},
-    "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "\ufeff": "",
+    **{c: "" for c in _FORMAT_MARKS},
 })
 
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
@@ -57,6 +62,13 @@ def strip_marks(text: str) -> str:
     """``text`` without Arabic diacritics and tatweel, its letters otherwise as written (the first
     step of ``normalize``, for words that are written back out: «المجْلس» → «المجلس»)."""
     return _ARABIC_MARKS.sub("", text)
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible format characters (XQuAD's Arabic questions often open with a
+    right-to-left mark, U+200F), its visible characters as written — for text a model reads, never
+    for text whose offsets are quoted."""
+    return _INVISIBLE.sub("", text)
 
 
 def normalize(text: str) -> str:

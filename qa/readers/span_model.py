@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sources.errors import MissingDependencyError, ModelError
+from sources.text import strip_invisible
 
 logger = logging.getLogger(__name__)
 
@@ -229,11 +229,6 @@ def model_question(question: str, search_query: str = "") -> str:
 # Question/passage pairs whose scores a model keeps (a question reads ~5–20 passages).
 _REMEMBERED = 64
 
-# Bidirectional and other invisible format marks (XQuAD's Arabic questions often open with U+200F):
-# no meaning for the model, only a stray token. Removed from the question, never from a passage
-# (whose offsets must stay those of the text).
-_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
 _EDGE = " \t\n\r\u00a0.,;:!?،؛؟«»\"'()[]{}“”‘’-–—…*#"
 
 
@@ -312,7 +307,7 @@ class SpanModel:
         does not run the network again."""
         if not texts:
             return []
-        question = _INVISIBLE.sub("", question).strip()
+        question = strip_invisible(question).strip()   # never the passages: their offsets are quoted
         windows = self._windows(question, texts, batch)
         out: list[Span] = []
         for i, text in enumerate(texts):

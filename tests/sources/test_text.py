@@ -1,6 +1,6 @@
 import pytest
 
-from sources.text import detect_language, normalize, strip_arabic_prefix, strip_marks, tokenize, words
+from sources.text import detect_language, normalize, strip_arabic_prefix, strip_invisible, strip_marks, tokenize, words
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -20,6 +20,14 @@ def test_strip_marks_keeps_the_letters_as_written():
     assert strip_marks("أَصْدَرَ مجلسُ الأمـــنِ القرارَ ٦٧٨") == "أصدر مجلس الأمن القرار ٦٧٨"
     assert strip_marks("Security Council") == "Security Council"
     assert normalize(strip_marks("مُؤْتَمَر")) == normalize("مُؤْتَمَر")
+
+
+def test_strip_invisible_drops_format_marks_and_keeps_what_is_written():
+    marked = "\u200fمتى صدر \u202bالقرار\u202c ٦٧٨\u061c؟ \u2067Resolution\u2069\u200b 678\ufeff"
+    assert strip_invisible(marked) == "متى صدر القرار ٦٧٨؟ Resolution 678"   # digits and letters as written
+    assert strip_invisible("مُؤْتَمَر «الأب»") == "مُؤْتَمَر «الأب»"
+    # The joiners and direction marks among them normalize drops for matching, as before.
+    assert normalize("\u200fمتى صدر\u200c القرار\ufeff") == normalize("متى صدر القرار") == "متي صدر القرار"
 
 
 def test_normalize_is_idempotent_on_mixed_text():

@@ -70,3 +70,23 @@ def ordinal(question: str) -> int | None:
         if w in _ORDINAL_OF:
             return _ORDINAL_OF[w]
     return None
+
+
+# A yes/no question opens with an auxiliary (English) or هل (Arabic); "…X or Y?" / "…أم…" offers a
+# choice instead, which a span can answer.
+_YES_NO_EN = ("is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "has", "have", "had", "will",
+              "would", "shall", "should", "may", "might", "must", "isn't", "aren't", "wasn't", "weren't", "don't",
+              "doesn't", "didn't", "can't", "couldn't", "hasn't", "haven't", "hadn't", "won't", "wouldn't",
+              "shouldn't")
+_YES_NO_AR = ("هل", "وهل", "فهل", "اليس", "اليست", "واليس", "اليسوا")
+_CHOICE = ("or", "ام", "او", "either", "whether")
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether a question asks yes or no ("Does the Charter mention peacekeeping?", "هل ذكر الميثاق
+    عمليات حفظ السلام؟") rather than for a thing a span can name — a question that offers a choice
+    ("Was it France or Spain?", "هل … أم …؟") is answered by the one chosen, so it does not count."""
+    words = normalize(question).lower().replace("؟", " ").replace("?", " ").replace("’", "'").split()
+    if not words or not (words[0] in _YES_NO_EN or words[0] in _YES_NO_AR):
+        return False
+    return not any(w in _CHOICE for w in words[1:])

@@ -34,7 +34,7 @@ from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.span_model import Span, SpanModelLike, model_question
 from qa.render import render_short
 from qa.markdown import clean_span, display_text, is_heading_line, list_number
-from qa.question_form import LAST, asks_count, ordinal, question_type
+from qa.question_form import LAST, asks_count, asks_yes_no, ordinal, question_type
 from qa.readers.spans import short_span, span_near_question, typed_spans, windows
 from sources.chunking import sentences
 from sources.text import detect_language, normalize, soft_overlap, tokenize
@@ -511,6 +511,10 @@ class ExtractiveReader:
                                                    abstained=True, support="weak", signals=choice.signals.to_dict()))
                 return
             support, confidence = decision.strength, decision.p
+        if self.question_form and asks_yes_no(question) and choice.short:
+            # A span cannot say yes or no: the quoted sentence answers, and no words of it are put
+            # forward as the answer ("Does the Charter mention peacekeeping?" → not «قوات حفظ السلام»).
+            choice = replace(choice, short="", answer_span=None)
         best = choice.chosen[0]
         quotes = [f"«{choice.quote}» [{best.n}]"] + [f"«{display_text(c.text)}» [{c.n}]" for c in choice.chosen[1:]]
         text = " ".join(quotes)

@@ -114,6 +114,30 @@ def test_across_languages_the_sentence_score_can_overrule_the_models_margin(fake
     assert alone.ask(q).short == "الاتحاد السوفيتي"
 
 
+def test_a_yes_no_question_gets_the_quoted_sentence_not_a_span_as_its_answer(fake_embedder):
+    """A span cannot say yes or no: "هل…؟" / "Does…?" is answered by the cited sentence alone (no
+    short answer, no words put forward in it); a choice ("…أم…؟") keeps its span, and so does the
+    ablation setting (``question_form=False``)."""
+    from qa.readers.extractive import ExtractiveReader
+    from tests.qa.fakes import FakeSpanModel
+
+    doc = ("خلا ميثاق الأمم المتحدة من الإشارة إلى عمليات حفظ السلام، ومن أبرز صورها قوات حفظ السلام.\n\n"
+           "وكانت فعالية الأمم المتحدة رهنا بإرادة الدول الأعضاء الدائمين.\n")
+    index = Index(fake_embedder, qa.IndexConfig(chunk=qa.ChunkConfig(20, 0)))
+    index.add_documents([Document("charter.ar.txt", doc)])
+    model = FakeSpanModel({"قوات حفظ السلام": 3.0})
+    bot = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model))
+    for q in ("هل ذكر الميثاق عمليات حفظ السلام؟", "Does the UN Charter mention peacekeeping operations?"):
+        a = bot.ask(q)
+        assert not a.abstained and a.short == "", (q, a.short)
+        assert "خلا ميثاق الأمم المتحدة من الإشارة" in a.citations[0].quote
+        assert a.citations[0].answer_text == ""
+    assert bot.ask("هل كانت قوات حفظ السلام أم المراقبون أبرز صورها؟").short == "قوات حفظ السلام"
+    ablation = qa.Assistant(index, ExtractiveReader(fake_embedder, abstain=False, span_model=model,
+                                                    question_form=False))
+    assert ablation.ask("هل ذكر الميثاق عمليات حفظ السلام؟").short == "قوات حفظ السلام"
+
+
 def test_a_how_many_question_is_answered_with_a_quantity_or_not_at_all(fake_embedder):
     """"How many…?" takes a count ("12 قرارا"), never a label (the 678 of "رقم 678") nor words
     without a number; the ablation setting (``question_form=False``) keeps the model's span."""

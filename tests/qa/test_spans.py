@@ -1,7 +1,7 @@
 import pytest
 
 from qa.markdown import clean_span, display_text, is_heading_line
-from qa.question_form import LAST, asks_count, ordinal, question_type
+from qa.question_form import LAST, asks_count, asks_yes_no, ordinal, question_type
 from qa.readers.spans import clause_spans, short_span, snap, span_near_question, typed_spans, windows
 from qa.terms import key_terms
 
@@ -24,6 +24,19 @@ def test_question_type(q, t):
 ])
 def test_a_how_many_question_asks_for_a_quantity_not_a_label(q, counts):
     assert asks_count(q) is counts
+
+
+@pytest.mark.parametrize("q, yes_no", [
+    ("هل ذكر الميثاق عمليات حفظ السلام؟", True), ("وهل صوتت فرنسا لصالحه؟", True), ("أليس المجلس هو المسؤول؟", True),
+    ("Does the UN Charter mention peacekeeping operations?", True), ("Isn’t it the Council?", True),
+    ("Did the Council adopt it in 1990?", True),
+    # A choice is answered by the thing chosen.
+    ("هل كانت فرنسا أم إسبانيا؟", False), ("Was it France or Spain?", False),
+    ("ما الأمن الإنساني؟", False), ("What does it urge member states to do?", False), ("Who is it?", False),
+    ("هلال الأحمر ما هو؟", False), ("", False),
+])
+def test_a_yes_no_question_is_told_from_one_a_span_answers(q, yes_no):
+    assert asks_yes_no(q) is yes_no
 
 
 def test_counting_leaves_labels_out():

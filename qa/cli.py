@@ -289,8 +289,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from qa.server import create_app
 
-    # Off unless asked for: on the bundled set the 1.5B model mistranslated a quarter of the renderings
-    # (README, Benchmarks), while the extracted answer and its quote are always the source's words.
+    # Off unless asked for: on the bundled set the 1.5B model mistranslated about half of its renderings,
+    # and a quarter of those its check lets through (README, Benchmarks), while the extracted answer
+    # and its quote are always the source's words.
     options = _reader_options(args)
     if args.index:
         bot = qa.Assistant.load(args.index, reader=args.reader, reader_options=options)
@@ -346,7 +347,8 @@ def _add_reader_opts(p: argparse.ArgumentParser) -> None:
     g.add_argument("--timeout", type=float, default=60.0, help="openai: seconds to wait for the server (default 60)")
     g.add_argument("--render", action=argparse.BooleanOptionalAction, default=None,
                    help="extractive: follow a short answer in the other language with the local model's rendering "
-                        "in the asker's (needs bayyina[llm]; off by default: the small local model mistranslates)")
+                        "in the asker's, shown only when the embedder finds it means what the span says (needs "
+                        "bayyina[llm]; off by default: the small local model mistranslates)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,8 @@ class ReaderOptions:
     sentences were both less accurate and no shorter a prompt; README, Benchmarks). ``gate``: abstain first by the extractive
     reader's calibrated decision (``qa.abstention``), asking the model only when it answers.
     ``render``: the extractive reader's short answer, when it is in the other language than the
-    asker's, is followed by the local model's rendering of it (``qa.readers.rendering``)."""
+    asker's, is followed by the local model's rendering of it when the embedder finds that it means
+    what the span says (``qa.readers.rendering``)."""
 
     model: str | None = None
     base_url: str | None = None

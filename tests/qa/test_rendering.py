@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 import qa
 from index.hybrid import build
 from qa.readers.base import Evidence, Reading, ReadingChunk
@@ -29,6 +32,22 @@ class Extracted:
             evidence=(Evidence(1, p.start, p.end, p.start + a, p.start + a + len(self.short)),)))
 
 
+class Meanings:
+    """An embedder where texts of one meaning share a vector and all others are orthogonal."""
+
+    def __init__(self, *groups: tuple[str, ...]) -> None:
+        self.group = {t: i for i, g in enumerate(groups) for t in g}
+
+    def embed_queries(self, texts):
+        out = np.zeros((len(texts), 64), np.float32)
+        for row, t in enumerate(texts):
+            out[row, self.group.get(t, 32 + row)] = 1.0
+        return out
+
+
+SAME = Meanings(("الاتحاد السوفيتي وفرنسا", "the Soviet Union and France"))
+
+
 def _bot(reader, fake_embedder):
     index = build([Document("cs.ar.txt", AR)], fake_embedder)
     return qa.Assistant(index, reader, context=0)
@@ -36,7 +55,7 @@ def _bot(reader, fake_embedder):
 
 def test_an_arabic_answer_for_an_english_asker_is_rendered_after_it(fake_embedder):
     chat = FakeChat("the Soviet Union and France")
-    bot = _bot(RenderingReader(Extracted(), chat), fake_embedder)
+    bot = _bot(RenderingReader(Extracted(), chat, embedder=SAME), fake_embedder)
     chunks = list(bot.stream("Which two countries showed enthusiasm?"))
     deltas = "".join(c.delta for c in chunks)
     answer = chunks[-1].answer
@@ -49,7 +68,7 @@ def test_an_arabic_answer_for_an_english_asker_is_rendered_after_it(fake_embedde
 
 def test_no_model_call_when_the_answer_is_already_in_the_askers_language(fake_embedder):
     chat = FakeChat("x")
-    bot = _bot(RenderingReader(Extracted(), chat), fake_embedder)
+    bot = _bot(RenderingReader(Extracted(), chat, embedder=SAME), fake_embedder)
     a = bot.ask("أي الدول أظهرت حماسا؟")
     assert a.short == "الاتحاد السوفيتي وفرنسا" and not chat.calls
     assert not needs_rendering("1990", "en") and needs_rendering("فرنسا", "en") and needs_rendering("France", "ar")
@@ -57,5 +76,32 @@ def test_no_model_call_when_the_answer_is_already_in_the_askers_language(fake_em
 
 def test_an_unusable_rendering_leaves_the_extracted_answer(fake_embedder):
     chat = FakeChat("الاتحاد السوفيتي")                     # not English: not a rendering
-    a = _bot(RenderingReader(Extracted(), chat), fake_embedder).ask("Which two countries showed enthusiasm?")
+    a = _bot(RenderingReader(Extracted(), chat, embedder=SAME), fake_embedder).ask("Which two countries showed enthusiasm?")
     assert a.short == "الاتحاد السوفيتي وفرنسا" and "→" not in a.text
+
+
+@pytest.mark.parametrize("said, shown", [
+    ("The answer in English is: the Soviet Union and France.", True),   # its lead-in dropped
+    ('The answer is "the Soviet Union and France"', True),
+    ("France and Spain", False),                                        # another meaning: refused
+    ("the Soviet Union and France", True),
+])
+def test_a_rendering_is_shown_only_when_it_means_what_the_span_says(fake_embedder, said, shown):
+    a = _bot(RenderingReader(Extracted(), FakeChat(said), embedder=SAME), fake_embedder).ask(
+        "Which two countries showed enthusiasm?")
+    if shown:
+        assert a.short == "the Soviet Union and France" and a.text.endswith("→ the Soviet Union and France [1]")
+    else:
+        assert a.short == "الاتحاد السوفيتي وفرنسا" and "→" not in a.text and "Spain" not in a.text
+
+
+def test_a_word_mixing_scripts_is_refused_and_unchecked_renderings_are_shown(fake_embedder):
+    from qa.readers.rendering import faithful
+
+    same = Meanings(("Broncos", "الBroncos", "البرونكوس"))
+    assert not faithful("Broncos", "الBroncos", "ar", same) and faithful("Broncos", "البرونكوس", "ar", same)
+    a = _bot(RenderingReader(Extracted(), FakeChat("France and Spain"), check=False), fake_embedder).ask(
+        "Which two countries showed enthusiasm?")
+    assert a.short == "France and Spain"
+    with pytest.raises(ValueError, match="embedder"):
+        RenderingReader(Extracted(), FakeChat("x"))

@@ -4,7 +4,7 @@
 citation) streams first, unchanged. When the short answer is not in the asker's language — an
 English learner reading the Arabic chapter gets "الاتحاد السوفيتي وفرنسا" — a chat model is asked
 to render just that span, shown with its sentence and nothing else (a prompt of a few dozen
-tokens: fast), and the rendering streams after it, cited with the same ``[n]``. Dates and numbers
+tokens: fast), and the rendering follows it, cited with the same ``[n]``. Dates and numbers
 never need the model (``qa.render`` does them by table). The rendering becomes ``Answer.short``;
 the citation still points at the source's own words (``answer_start``/``answer_end``), and
 ``check`` says ``unchecked`` (a translation cannot be compared word for word).

@@ -79,14 +79,22 @@ _YES_NO_EN = ("is", "are", "was", "were", "am", "do", "does", "did", "can", "cou
               "doesn't", "didn't", "can't", "couldn't", "hasn't", "haven't", "hadn't", "won't", "wouldn't",
               "shouldn't")
 _YES_NO_AR = ("هل", "وهل", "فهل", "اليس", "اليست", "واليس", "اليسوا")
-_CHOICE = ("or", "ام", "او", "either", "whether")
+_CHOICE = frozenset(("or", "ام", "او", "either", "whether"))
+
+
+def _words(question: str) -> list[str]:
+    return normalize(question).replace("؟", " ").replace("?", " ").replace("’", "'").split()
+
+
+def offers_choice(question: str) -> bool:
+    """Whether a question offers a choice between things it names ("Was it France or Spain?",
+    "هل … أم …؟"): its answer is one of them, so it may be made of the question's own words."""
+    return any(w in _CHOICE for w in _words(question))
 
 
 def asks_yes_no(question: str) -> bool:
     """Whether a question asks yes or no ("Does the Charter mention peacekeeping?", "هل ذكر الميثاق
     عمليات حفظ السلام؟") rather than for a thing a span can name — a question that offers a choice
-    ("Was it France or Spain?", "هل … أم …؟") is answered by the one chosen, so it does not count."""
-    words = normalize(question).lower().replace("؟", " ").replace("?", " ").replace("’", "'").split()
-    if not words or not (words[0] in _YES_NO_EN or words[0] in _YES_NO_AR):
-        return False
-    return not any(w in _CHOICE for w in words[1:])
+    is answered by the one chosen (``offers_choice``), so it does not count."""
+    words = _words(question)
+    return bool(words) and (words[0] in _YES_NO_EN or words[0] in _YES_NO_AR) and not offers_choice(question)

@@ -34,10 +34,10 @@ from qa.readers.base import Evidence, Reading, ReadingChunk
 from qa.readers.span_model import Span, SpanModelLike, model_question
 from qa.render import render_short
 from qa.markdown import clean_span, display_text, is_heading_line, list_number
-from qa.question_form import LAST, asks_count, asks_yes_no, ordinal, question_type
+from qa.question_form import LAST, asks_count, asks_yes_no, offers_choice, ordinal, question_type
 from qa.readers.spans import short_span, span_near_question, typed_spans, windows
 from sources.chunking import sentences
-from sources.text import detect_language, normalize, soft_overlap, tokenize
+from sources.text import detect_language, soft_overlap, tokenize
 
 _LANG_NAMES = {"ar": {"ar": "العربية", "en": "الإنجليزية"}, "en": {"ar": "Arabic", "en": "English"}}
 _NEAR = 8  # a typed span this many tokens from a question word is chosen lexically
@@ -542,8 +542,7 @@ def _repeats_question(question: str, answer: str) -> bool:
     words = set(tokenize(answer, stem=True, stopwords=True))
     if not words or not words <= set(tokenize(question, stem=True, stopwords=True)):
         return False
-    q = " " + normalize(question).lower().replace("؟", " ").replace("?", " ") + " "
-    return not any(f" {w} " in q for w in ("or", "ام", "او", "either", "whether"))
+    return not offers_choice(question)
 
 
 def _typed_within(question: str, sentence: str, start: int, end: int) -> bool:

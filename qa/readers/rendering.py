@@ -82,7 +82,7 @@ def faithful(span: str, rendering: str, lang: str, embedder: Embedder, *,
 class RenderingReader:
     """``inner``: the extractive reader; ``chat``: the model that renders (the bundled local one);
     ``embedder``: checks each rendering against its span (``faithful``; default the inner reader's
-    embedder; ``check=False`` shows every rendering, unchecked — for the side-by-side benchmark)."""
+    embedder; ``check=False`` shows every usable rendering unchecked, as ``--render`` did before the check)."""
 
     def __init__(self, inner: Reader, chat: ChatModel, *, max_tokens: int = 24, embedder: Embedder | None = None,
                  check: bool = True, min_similarity: dict[str, float] | None = None) -> None:

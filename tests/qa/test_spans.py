@@ -1,7 +1,7 @@
 import pytest
 
 from qa.markdown import clean_span, display_text, is_heading_line
-from qa.question_form import LAST, asks_count, asks_yes_no, ordinal, question_type
+from qa.question_form import LAST, asks_count, asks_yes_no, offers_choice, ordinal, question_type
 from qa.readers.spans import clause_spans, short_span, snap, span_near_question, typed_spans, windows
 from qa.terms import key_terms
 
@@ -37,6 +37,12 @@ def test_a_how_many_question_asks_for_a_quantity_not_a_label(q, counts):
 ])
 def test_a_yes_no_question_is_told_from_one_a_span_answers(q, yes_no):
     assert asks_yes_no(q) is yes_no
+
+
+def test_a_choice_is_offered_by_or_and_am():
+    assert offers_choice("هل كانت فرنسا أم إسبانيا؟") and offers_choice("Was it France or Spain?")
+    assert offers_choice("أيهما أسبق: القرار 660 أو القرار 678؟")
+    assert not offers_choice("ما الأمن الإنساني؟") and not offers_choice("Which order did Bush call for?")
 
 
 def test_counting_leaves_labels_out():

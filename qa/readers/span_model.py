@@ -385,7 +385,8 @@ _CLOSERS = {v: k for k, v in _PAIRS.items()}
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     """Offsets without surrounding spaces and punctuation; a bracket or quote mark opened inside the
-    span keeps its closing partner (جورج بوش «الأب», not جورج بوش «الأب)."""
+    span keeps its closing partner (جورج بوش «الأب», not جورج بوش «الأب); a leading conjunction و
+    before the article is left out."""
     while s < e and text[s] in _EDGE:
         s += 1
     while e > s and text[e - 1] in _EDGE:
@@ -394,6 +395,14 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
         e -= 1
     if e < len(text) and text[e] in _CLOSERS and _unclosed(text[s:e], text[e]):
         e += 1
+    if text.startswith("وال", s):
+        # An answer never opens on the conjunction و: "والخلايا الإرهابية" reads "and the terrorist
+        # cells". Only before the article and a stem of 3+ letters (والد, والي are words of their own).
+        w = s
+        while w < e and not text[w].isspace():
+            w += 1
+        if w - s - 3 >= 3:
+            s += 1
     return s, e
 
 

@@ -70,6 +70,9 @@ def test_invisible_marks_in_the_question_change_nothing(model):
     ("the Security Council (UNSC). Then", "Security Council (UNSC).", "Security Council (UNSC)"),
     ("He said “never again” twice.", "“never again”", "never again"),
     ("القرار 678، الذي", "القرار 678،", "القرار 678"),
+    ("بالفقر والأمراض، والخلايا الإرهابية التي", "والخلايا الإرهابية", "الخلايا الإرهابية"),   # no leading "and"
+    ("قال والد الطفل إن", "والد الطفل", "والد الطفل"),                                     # a word, not و + ال
+    ("عين والي المدينة", "والي المدينة", "والي المدينة"),
 ])
 def test_a_span_keeps_the_closing_mark_it_opens_and_loses_stray_edges(text, span, want):
     s0 = text.index(span)
